@@ -1,0 +1,436 @@
+/*
+ * mbx.h - the public API of libmbx, the mbx runtime.
+ *
+ * Everything a compiled .mbx pipeline calls, and everything a person writing a
+ * module by hand in C may use, is declared here (like mOS's mos_api.h).  The
+ * data path of one worker is
+ *
+ *   source (pcap file | pcapng | live | DPDK port) -> decode -> flow table
+ *     -> passive TCP (two inferred halves) -> stream reassembly
+ *     -> event dispatch (filters, handlers) -> verdict (forward | drop)
+ *
+ * Conventions (DPDK's): functions return 0 or a negative errno, or NULL;
+ * burst functions return counts.  Times are nanoseconds since the Unix epoch
+ * (packet time when reading captures).  Nothing here allocates per packet.
+ *
+ * Sections: 1 basics, 2 decode, 3 sources, 4 engine, 5 flows and TCP halves,
+ * 6 streams, 7 events and subscriptions, 8 actions, 9 timers, 10 output,
+ * 11 statistics.
+ */
+#ifndef MBX_H
+#define MBX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MBX_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- 1 basics */
+
+typedef uint64_t mbx_time; /* nanoseconds since the epoch */
+
+/* An IPv4 or IPv6 address.  IPv4 is stored as ::ffff:a.b.c.d (RFC 4291 2.5.5.2)
+ * so that one comparison works for both families. */
+struct mbx_addr {
+    uint8_t b[16];
+};
+
+bool mbx_addr_is_v4(const struct mbx_addr *a);
+/* Text form ("10.0.0.1", "2001:db8::1"); returns buf.  buf needs 46 bytes. */
+char *mbx_addr_str(const struct mbx_addr *a, char *buf, size_t len);
+int mbx_addr_parse(const char *s, struct mbx_addr *out); /* 0 or -EINVAL */
+
+enum mbx_side { MBX_CLIENT = 0, MBX_SERVER = 1 };
+
+/* ---------------------------------------------------------------- 2 decode */
+
+/* Link types, numbered as libpcap's DLT_/LINKTYPE_ values. */
+enum mbx_linktype {
+    MBX_LINK_ETHERNET = 1,
+    MBX_LINK_RAW = 101,    /* raw IPv4 or IPv6 (also DLT_RAW 12 / 14 on input) */
+    MBX_LINK_SLL = 113,    /* Linux cooked v1 */
+    MBX_LINK_SLL2 = 276,   /* Linux cooked v2 */
+    MBX_LINK_IPV4 = 228,
+    MBX_LINK_IPV6 = 229,
+    MBX_LINK_NULL = 0,     /* BSD loopback */
+};
+
+/* Why a packet was not decoded.  X-macro so that names and counters agree. */
+#define MBX_DECODE_ERRORS(X)                                                   \
+    X(TRUNC_L2, "truncated link-layer header")                                 \
+    X(UNSUPPORTED_LINK, "unsupported link type")                               \
+    X(NOT_IP, "not IP (ARP, LLDP, ...)")                                       \
+    X(TRUNC_IP, "truncated IP header")                                         \
+    X(BAD_IP_VERSION, "bad IP version")                                        \
+    X(BAD_IP_HLEN, "bad IPv4 header length")                                   \
+    X(BAD_IP_LEN, "IP total length smaller than its header")                   \
+    X(TRUNC_IPV6_EXT, "truncated IPv6 extension header")                       \
+    X(FRAGMENT, "IP fragment (not reassembled)")                               \
+    X(TRUNC_TCP, "truncated TCP header")                                       \
+    X(BAD_TCP_HLEN, "bad TCP data offset")                                     \
+    X(BAD_TCP_OPT, "malformed TCP option")                                     \
+    X(TRUNC_UDP, "truncated UDP header")                                       \
+    X(BAD_UDP_LEN, "bad UDP length")                                           \
+    X(TRUNC_PAYLOAD, "payload cut by the capture's snap length")               \
+    X(OTHER_L4, "not TCP or UDP (ICMP, ...)")
+
+enum mbx_decode_err {
+    MBX_DECODE_OK = 0,
+#define MBX_X_(id, text) MBX_DECODE_##id,
+    MBX_DECODE_ERRORS(MBX_X_)
+#undef MBX_X_
+    MBX_DECODE_NREASONS
+};
+const char *mbx_decode_err_name(enum mbx_decode_err e); /* "TRUNC_TCP" */
+const char *mbx_decode_err_text(enum mbx_decode_err e); /* "truncated TCP header" */
+
+#define MBX_TCP_FIN 0x01
+#define MBX_TCP_SYN 0x02
+#define MBX_TCP_RST 0x04
+#define MBX_TCP_PSH 0x08
+#define MBX_TCP_ACK 0x10
+#define MBX_TCP_URG 0x20
+#define MBX_TCP_ECE 0x40
+#define MBX_TCP_CWR 0x80
+
+/* TCP options found in a segment (flags in mbx_pkt.opts). */
+#define MBX_OPT_MSS 0x01
+#define MBX_OPT_WSCALE 0x02
+#define MBX_OPT_SACK_PERM 0x04
+#define MBX_OPT_TS 0x08
+#define MBX_OPT_SACK 0x10
+#define MBX_OPT_TFO 0x20
+
+/* A decoded packet.  Points into the frame; valid during its processing. */
+struct mbx_pkt {
+    const uint8_t *frame;     /* first byte of the link-layer frame */
+    uint32_t caplen;          /* bytes captured */
+    uint32_t wirelen;         /* bytes on the wire */
+    mbx_time ts;              /* capture time */
+    uint16_t l3_off;          /* offset of the IP header in frame */
+    uint16_t l4_off;          /* offset of the TCP/UDP header in frame */
+    uint16_t vlan[2];         /* outer, inner 802.1Q VLAN id (0: none) */
+    uint8_t nvlan;            /* VLAN tags seen */
+    uint8_t ip_ver;           /* 4 or 6 */
+    uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP */
+    uint8_t ttl;              /* IPv4 TTL or IPv6 hop limit */
+    uint16_t ip_len;          /* IP datagram length per the IP header */
+    struct mbx_addr src, dst; /* addresses */
+    uint16_t sport, dport;    /* ports, host order */
+    const uint8_t *payload;   /* first byte of the L4 payload */
+    uint32_t payload_len;     /* L4 payload bytes present (not past ip_len) */
+    /* TCP only */
+    uint32_t seq, ack;        /* host order */
+    uint16_t win;             /* raw window field */
+    uint16_t urp;             /* urgent pointer */
+    uint8_t tcp_flags;        /* MBX_TCP_* */
+    uint8_t opts;             /* MBX_OPT_* present */
+    uint8_t wscale;           /* window scale shift (if MBX_OPT_WSCALE) */
+    uint16_t mss;             /* (if MBX_OPT_MSS) */
+    uint32_t tsval, tsecr;    /* (if MBX_OPT_TS) */
+};
+
+/* Decode one frame.  Returns MBX_DECODE_OK (p filled for a TCP or UDP packet)
+ * or the reason it was skipped.  Never reads outside [data, data + caplen). */
+enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *data,
+                               uint32_t caplen, uint32_t wirelen, mbx_time ts);
+
+/* ---------------------------------------------------------------- 3 sources */
+
+/* One frame handed over by a source. */
+struct mbx_frame {
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    mbx_time ts;
+    int linktype;
+    void *priv; /* the source's handle on the frame (a DPDK mbuf) */
+};
+
+struct mbx_source;
+
+/* A capture file: classic pcap (any byte order, us or ns) is read through
+ * mmap without copying; pcapng through libpcap.  "-" is standard input.
+ * On failure returns NULL and writes one line saying why into err. */
+struct mbx_source *mbx_source_open_file(const char *path, char *err, size_t errlen);
+/* Live capture through libpcap. */
+struct mbx_source *mbx_source_open_live(const char *iface, char *err, size_t errlen);
+/* DPDK: argv are the EAL arguments (argv[0] is a program name); ports are
+ * ethdev port ids.  inline_pair: forward each packet port a <-> port b. */
+struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports,
+                                        int nports, bool inline_pair, char *err,
+                                        size_t errlen);
+
+/* Up to max frames.  Returns the count, 0 at the end of input, or a negative
+ * errno with the reason in mbx_source_error().  A truncated capture file ends
+ * with -EIO after its last whole record. */
+int mbx_source_next(struct mbx_source *s, struct mbx_frame *f, int max);
+/* Hand frames back with their verdicts (true: forward, false: drop).  Monitor
+ * mode sources only release them. */
+void mbx_source_done(struct mbx_source *s, struct mbx_frame *f, const bool *forward, int n);
+const char *mbx_source_error(const struct mbx_source *s);
+void mbx_source_close(struct mbx_source *s);
+
+/* ---------------------------------------------------------------- 4 engine */
+
+enum mbx_overlap_policy {
+    MBX_POLICY_FIRST = 0, /* bytes seen first win (BSD, Suricata's default) */
+    MBX_POLICY_LAST = 1,  /* bytes seen last win (old Linux, Windows) */
+};
+
+struct mbx_config {
+    uint32_t max_flows;           /* flow table bound; 0: 1,000,000 */
+    enum mbx_overlap_policy policy;
+    uint64_t stream_depth;        /* bytes reassembled per direction; 0: unlimited */
+    uint64_t stream_mem;          /* total reassembly memory; 0: 1 GiB */
+    uint32_t ooo_max_segs;        /* out-of-order segments queued per direction; 0: 1024 */
+    mbx_time timeout_syn;         /* idle timeouts by state; 0: 30 s */
+    mbx_time timeout_est;         /* 0: 3600 s */
+    mbx_time timeout_closing;     /* 0: 30 s */
+    mbx_time timeout_udp;         /* 0: 120 s */
+    bool live_clock;              /* timers on wall-clock time (live ports) */
+};
+void mbx_config_default(struct mbx_config *c);
+
+typedef struct mbx_engine mbx_engine;
+
+mbx_engine *mbx_engine_new(const struct mbx_config *c);
+void mbx_engine_free(mbx_engine *e);
+
+/* Process a burst of frames; writes each frame's verdict (true: forward).
+ * Returns the number of frames processed. */
+int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n);
+/* End of input: fires due timers, then tcp.timeout (and the UDP equivalent
+ * bookkeeping) for every live flow in flow-id order. */
+void mbx_engine_finish(mbx_engine *e);
+/* Read src until its end, then finish.  Returns 0, or the source's negative
+ * errno (after processing everything read before the error). */
+int mbx_engine_run(mbx_engine *e, struct mbx_source *src);
+mbx_time mbx_engine_now(const mbx_engine *e); /* packet time (or wall clock) */
+
+/* ---------------------------------------------------------------- 5 flows */
+
+typedef struct mbx_flow mbx_flow;
+
+/* RFC 9293 states, as inferred for one side of a connection. */
+#define MBX_TCP_STATES(X)                                                      \
+    X(CLOSED, "closed")                                                        \
+    X(LISTEN, "listen")                                                        \
+    X(SYN_SENT, "syn_sent")                                                    \
+    X(SYN_RECEIVED, "syn_received")                                            \
+    X(ESTABLISHED, "established")                                              \
+    X(FIN_WAIT_1, "fin_wait_1")                                                \
+    X(FIN_WAIT_2, "fin_wait_2")                                                \
+    X(CLOSE_WAIT, "close_wait")                                                \
+    X(CLOSING, "closing")                                                      \
+    X(LAST_ACK, "last_ack")                                                    \
+    X(TIME_WAIT, "time_wait")
+
+enum mbx_tcp_state {
+#define MBX_X_(id, text) MBX_TCPS_##id,
+    MBX_TCP_STATES(MBX_X_)
+#undef MBX_X_
+};
+const char *mbx_tcp_state_name(enum mbx_tcp_state s); /* "established" */
+
+/* How a flow ended (in flows.jsonl and the flow record). */
+enum mbx_flow_end {
+    MBX_END_NONE = 0, /* still live */
+    MBX_END_FIN,      /* both sides closed with FIN */
+    MBX_END_RST,      /* a reset accepted */
+    MBX_END_TIMEOUT,  /* idle timeout */
+    MBX_END_EVICTED,  /* evicted because the table was full */
+    MBX_END_EOF,      /* end of the capture */
+};
+const char *mbx_flow_end_name(enum mbx_flow_end e); /* "fin", "rst", ... */
+
+/* What one side (one inferred TCP stack) of a connection has done. */
+struct mbx_half_info {
+    enum mbx_tcp_state state;
+    uint32_t isn;          /* initial sequence number (first seq seen if midstream) */
+    uint32_t next_seq;     /* next sequence number expected from this side */
+    uint32_t last_ack;     /* last acknowledgment this side sent */
+    uint32_t window;       /* last advertised window, scaled */
+    uint8_t wscale;        /* window scale this side announced (0: none) */
+    uint16_t mss;          /* MSS this side announced (0: none) */
+    uint64_t pkts;         /* packets sent by this side */
+    uint64_t bytes;        /* IP bytes sent by this side */
+    uint64_t payload;      /* payload bytes sent, retransmissions included */
+    uint64_t delivered;    /* stream bytes delivered in order */
+    uint64_t gap_bytes;    /* stream bytes never seen (capture loss) */
+    uint64_t depth_bytes;  /* stream bytes not delivered: depth or memory limit */
+    uint64_t rexmits;      /* retransmitted segments */
+    uint64_t inconsistent; /* retransmissions whose bytes differed */
+    uint8_t tcp_flags;     /* OR of all flags this side sent */
+};
+
+uint64_t mbx_flow_id(const mbx_flow *f);      /* unique in a run, increasing */
+int mbx_flow_proto(const mbx_flow *f);         /* IPPROTO_TCP or IPPROTO_UDP */
+const struct mbx_addr *mbx_flow_addr(const mbx_flow *f, enum mbx_side s);
+uint16_t mbx_flow_port(const mbx_flow *f, enum mbx_side s);
+mbx_time mbx_flow_start(const mbx_flow *f);
+mbx_time mbx_flow_last(const mbx_flow *f);
+bool mbx_flow_midstream(const mbx_flow *f);    /* picked up without a handshake */
+enum mbx_flow_end mbx_flow_end(const mbx_flow *f);
+void mbx_flow_half(const mbx_flow *f, enum mbx_side s, struct mbx_half_info *out);
+/* Community ID v1 (seed 0), "1:base64"; buf needs 64 bytes. */
+char *mbx_flow_community_id(const mbx_flow *f, char *buf, size_t len);
+/* Per-flow storage reserved with mbx_flow_ext_register(), zeroed at flow start. */
+void *mbx_flow_ext(mbx_flow *f, int slot);
+/* Reserve size bytes of per-flow storage before the first packet; returns a slot. */
+int mbx_flow_ext_register(mbx_engine *e, size_t size);
+
+/* ---------------------------------------------------------------- 6 streams */
+
+/* A byte stream: the bytes one side sent, in order.  Exists with buffers only
+ * on flows where a subscription reads that side (MBX_SUB_READ_*). */
+typedef struct mbx_stream mbx_stream;
+
+mbx_stream *mbx_flow_stream(mbx_flow *f, enum mbx_side s);
+/* Stream offset of the first unread byte, and of the end of delivered bytes. */
+uint64_t mbx_stream_read_off(const mbx_stream *s);
+uint64_t mbx_stream_end_off(const mbx_stream *s);
+/* The unread bytes (contiguous); returns their count. */
+size_t mbx_stream_peek(mbx_stream *s, const uint8_t **data);
+/* Copies up to n bytes starting at absolute stream offset off into buf;
+ * returns the count copied (0 if those bytes are no longer or not yet held). */
+size_t mbx_stream_peek_at(const mbx_stream *s, uint64_t off, void *buf, size_t n);
+/* Marks n unread bytes read; they may then be freed. */
+void mbx_stream_consume(mbx_stream *s, size_t n);
+/* The bytes delivered by the tcp.data event being dispatched now. */
+size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data);
+
+/* ---------------------------------------------------------------- 7 events */
+
+enum mbx_event_id {
+#define MBX_EVENT(id, name, owner, pkt) MBX_EV_##id,
+#include "mbx_events.def"
+#undef MBX_EVENT
+    MBX_EV_NBUILTIN /* user-defined and raised events are numbered from here */
+};
+const char *mbx_event_name(const mbx_engine *e, int ev); /* "tcp.data" */
+
+/* What a handler receives. */
+struct mbx_event {
+    int id;                   /* enum mbx_event_id or a registered event */
+    mbx_engine *engine;
+    mbx_flow *flow;           /* NULL for pkt_in on a non-TCP/UDP packet */
+    const struct mbx_pkt *pkt; /* the packet being processed, or NULL */
+    enum mbx_side side;       /* tcp.data, rexmit, gap, state_change, udp.data */
+    bool inconsistent;        /* tcp.rexmit: overlapping bytes differed */
+    uint64_t offset;          /* tcp.gap: stream offset of the hole */
+    uint64_t len;             /* tcp.gap: bytes missing; tcp.data: new bytes */
+    const void *payload;      /* raised events: the raiser's payload */
+};
+
+typedef void (*mbx_handler_fn)(const struct mbx_event *ev, void *udata);
+typedef bool (*mbx_filter_fn)(const struct mbx_event *ev, void *udata);
+
+/* A user-defined event: fires when base fires and filter returns true.
+ * Filters sharing a base are evaluated once per firing, as a tree.
+ * Returns the new event's id or a negative errno. */
+int mbx_event_define(mbx_engine *e, const char *name, int base, mbx_filter_fn filter,
+                     void *udata);
+/* An event raised by modules with mbx_raise(); returns its id. */
+int mbx_event_register(mbx_engine *e, const char *name);
+
+/* Subscription flags. */
+#define MBX_SUB_READ_CLIENT 0x1 /* the handler reads the client's stream */
+#define MBX_SUB_READ_SERVER 0x2 /* the handler reads the server's stream */
+#define MBX_SUB_PER_FLOW 0x4    /* off on every flow until mbx_flow_subscribe() */
+
+/* Returns a subscription id (>= 0) or a negative errno.  Handlers of one
+ * event run in subscription order. */
+int mbx_subscribe(mbx_engine *e, int ev, mbx_handler_fn fn, void *udata, unsigned flags);
+/* Turn a subscription off or on for one flow (takes effect after the handler
+ * running now returns).  When no subscription reads a side of a flow any
+ * more, that side's buffers are released. */
+int mbx_flow_unsubscribe(mbx_flow *f, int sub);
+int mbx_flow_subscribe(mbx_flow *f, int sub);
+/* Call the subscribers of ev at once (depth first). */
+void mbx_raise(mbx_engine *e, int ev, mbx_flow *f, enum mbx_side s, const void *payload);
+
+/* ---------------------------------------------------------------- 8 actions */
+
+void mbx_drop_packet(mbx_engine *e); /* the packet being processed */
+void mbx_drop_flow(mbx_flow *f);     /* this root flow, both directions, from now on */
+
+/* ---------------------------------------------------------------- 9 timers */
+
+typedef void (*mbx_timer_fn)(mbx_engine *e, void *udata);
+/* Fires at first-packet time + k*period for k = 1, 2, ..., before the packet
+ * whose time passes it, never after the last packet.  Returns an id. */
+int mbx_every(mbx_engine *e, mbx_time period, mbx_timer_fn fn, void *udata);
+
+/* ---------------------------------------------------------------- 10 output */
+
+/* Events out as JSON lines in Suricata EVE's field conventions.  A record is
+ * opened with the common fields (timestamp, event_type, flow 5-tuple with the
+ * client as source, flow_id, community_id), filled with typed fields, closed. */
+struct mbx_out;
+struct mbx_out *mbx_out_open(const char *path, char *err, size_t errlen); /* "-": stdout */
+void mbx_out_close(struct mbx_out *o);
+void mbx_engine_set_output(mbx_engine *e, struct mbx_out *o);
+struct mbx_out *mbx_engine_output(mbx_engine *e);
+
+void mbx_out_begin(struct mbx_out *o, mbx_time ts, const char *event_type, const mbx_flow *f);
+void mbx_out_object(struct mbx_out *o, const char *key);   /* opens "key": { */
+void mbx_out_end_object(struct mbx_out *o);
+void mbx_out_array(struct mbx_out *o, const char *key);    /* opens "key": [ */
+void mbx_out_end_array(struct mbx_out *o);
+/* Members (key NULL inside an array). */
+void mbx_out_str(struct mbx_out *o, const char *key, const char *s);
+void mbx_out_strn(struct mbx_out *o, const char *key, const void *s, size_t n);
+void mbx_out_hex(struct mbx_out *o, const char *key, const void *b, size_t n);
+void mbx_out_int(struct mbx_out *o, const char *key, int64_t v);
+void mbx_out_uint(struct mbx_out *o, const char *key, uint64_t v);
+void mbx_out_double(struct mbx_out *o, const char *key, double v);
+void mbx_out_bool(struct mbx_out *o, const char *key, bool v);
+void mbx_out_addr(struct mbx_out *o, const char *key, const struct mbx_addr *a);
+void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
+
+/* ---------------------------------------------------------------- 11 statistics */
+
+#define MBX_STATS(X)                                                           \
+    X(packets, "packets read")                                                 \
+    X(bytes, "bytes read (wire length)")                                       \
+    X(decoded, "packets decoded (TCP or UDP)")                                 \
+    X(decode_errors, "packets not decoded (by reason below)")                  \
+    X(flows, "flows created")                                                  \
+    X(tcp_flows, "TCP connections created")                                    \
+    X(udp_flows, "UDP flows created")                                          \
+    X(flows_evicted, "flows evicted: table full")                              \
+    X(flows_timed_out, "flows ended by idle timeout")                          \
+    X(rexmits, "retransmitted segments")                                       \
+    X(inconsistent_rexmits, "retransmissions with different bytes")            \
+    X(gaps, "stream gaps (bytes never seen)")                                  \
+    X(gap_bytes, "bytes in stream gaps")                                       \
+    X(depth_bytes, "bytes not delivered: depth or memory limit")               \
+    X(ooo_dropped, "out-of-order segments dropped: queue full")                \
+    X(rst_out_of_window, "resets ignored: out of window")                      \
+    X(dropped_packets, "packets dropped by actions")                           \
+    X(div_by_zero, "divisions by zero in .mbx code")
+
+struct mbx_stats {
+#define MBX_X_(name, text) uint64_t name;
+    MBX_STATS(MBX_X_)
+#undef MBX_X_
+    uint64_t decode_err[MBX_DECODE_NREASONS]; /* by enum mbx_decode_err */
+};
+void mbx_engine_stats(const mbx_engine *e, struct mbx_stats *out);
+/* Human-readable statistics (stderr at the end of a run). */
+void mbx_stats_print(const struct mbx_stats *s, FILE *fp);
+/* The same as one EVE "stats" record. */
+void mbx_stats_write(const struct mbx_stats *s, struct mbx_out *o, mbx_time ts);
+/* Count a division by zero in generated code. */
+void mbx_count_div0(mbx_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MBX_H */
