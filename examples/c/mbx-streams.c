@@ -1,0 +1,540 @@
+/*
+ * mbx-streams - write the reassembled bytes of every TCP connection in a capture.
+ *
+ * A C program that uses only <mbx.h>: it subscribes to tcp.data and tcp.gap
+ * reading both sides of every connection, and to tcp.close and tcp.timeout to
+ * write one record per connection.  For each connection it writes
+ *
+ *   DIR/<client_ip>.<client_port>-<server_ip>.<server_port>-<N>.c2s  (client to server)
+ *   DIR/<client_ip>.<client_port>-<server_ip>.<server_port>-<N>.s2c  (server to client)
+ *
+ * where N counts earlier connections on the same 4-tuple (from 0) and IPv6
+ * addresses are written as `ip -6` prints them (with ':').  A file exists when
+ * its direction carried stream bytes or a gap.  Byte k of a file is byte k of
+ * that direction's stream: bytes never seen in the capture (a gap: the peer
+ * acknowledged past a hole) are written as zero bytes, so offsets stay true
+ * (tcpflow does the same).  Bytes past --depth are not written.
+ *
+ * DIR/flows.jsonl has one JSON line per connection (EVE conventions, event_type
+ * "tcp_conn"), written when the connection ends: the 5-tuple with the client as
+ * source, flow_id, community_id, and under "tcp_conn": n, start and end times,
+ * whether it was picked up mid-stream, how it ended (fin, rst, timeout,
+ * evicted, eof) and per direction ("c2s", "s2c": what that side sent): state
+ * (its inferred RFC 9293 state at the end), pkts, bytes (IP bytes), payload
+ * (payload bytes, retransmissions included), delivered (stream bytes delivered
+ * in order, zero fill excluded), gap_bytes, depth_bytes (not delivered: depth
+ * or memory limit), rexmits, inconsistent (retransmissions with different
+ * bytes) and tcp_flags (hex OR of the flags sent).
+ *
+ * Exit status: 0; 2 for bad arguments or a capture that cannot be read (a
+ * truncated capture: everything before the cut is written first); 1 when the
+ * output cannot be written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbx.h>
+
+#define MS_MAX_OPEN 256 /* stream files kept open at once */
+
+static const char ms_usage[] =
+    "usage: mbx-streams -r CAPTURE -d DIR [options]\n"
+    "       mbx-streams -r CAPTURE --count [options]\n"
+    "       mbx-streams --dpdk EAL-ARGS... -- (-d DIR | --count) [options]   (reads port 0)\n"
+    "Writes the reassembled bytes of every TCP connection, one file per direction:\n"
+    "  DIR/<client_ip>.<client_port>-<server_ip>.<server_port>-<N>.c2s and .s2c\n"
+    "(N counts earlier connections on the same 4-tuple, from 0), and DIR/flows.jsonl,\n"
+    "one JSON record per connection (5-tuple, community_id, times, per-direction\n"
+    "packets, bytes delivered, gap bytes, retransmissions, final states, end reason).\n"
+    "Gaps (bytes never seen in the capture) are written as zero bytes, so that file\n"
+    "offsets equal stream offsets; \"delivered\" counts only the bytes seen.\n"
+    "Options:\n"
+    "  -r, --read CAPTURE     pcap or pcapng file (\"-\": standard input)\n"
+    "  -d, --dir DIR          output folder (created if missing)\n"
+    "  -c, --count            reassemble and count, write nothing, print totals\n"
+    "  -p, --policy first|last  overlapping bytes: first seen wins (default) or last\n"
+    "  -m, --max-flows N      flow table size (default 1000000)\n"
+    "  -D, --depth BYTES      reassemble at most BYTES per direction (default: all)\n"
+    "  -s, --stats            print run statistics on stderr at the end\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 ok, 2 bad arguments or unreadable capture, 1 output error.\n";
+
+/* Per-connection state, kept in the flow's extension slot. */
+struct ms_flow {
+    int fd[2];        /* open stream file per side, -1 if not open */
+    int slot[2];      /* index in ms_open[], -1 if not open */
+    uint64_t pos[2];  /* file offset of the next byte per side */
+    uint32_t n;       /* connections seen before on this 4-tuple */
+    bool named;       /* n assigned */
+    bool created[2];  /* file created (later opens append) */
+    bool done;        /* record written, files closed */
+};
+
+/* One key of the 4-tuple reuse table. */
+struct ms_tuple {
+    struct mbx_addr a, b; /* client, server */
+    uint16_t pa, pb;      /* client port, server port */
+    uint32_t count;       /* connections seen on it; 0: empty entry */
+};
+
+struct ms_open_slot {
+    struct ms_flow *fl; /* owner, NULL if free */
+    int side;           /* which of its files */
+};
+
+struct ms {
+    const char *dir;                        /* output folder, NULL with --count */
+    bool count_only;                        /* --count */
+    int ext;                                /* extension slot of struct ms_flow */
+    struct mbx_out *out;                    /* flows.jsonl */
+    struct ms_tuple *tuples;                /* reuse table (open addressing) */
+    size_t ntuples, tuple_cap;              /* entries used, capacity (power of 2) */
+    struct ms_open_slot open[MS_MAX_OPEN];  /* open stream files */
+    int clock;                              /* next slot to reuse */
+    bool write_failed;                      /* an output write failed */
+    uint64_t conns;                         /* connections ended */
+    uint64_t delivered[2], gap_bytes[2];    /* totals per side */
+    uint64_t depth_bytes[2];                /* totals per side */
+};
+
+static struct ms ms;
+
+/* ---------------------------------------------------------------- names */
+
+static uint64_t ms_tuple_hash(const struct ms_tuple *t)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    const uint8_t *p[2] = {t->a.b, t->b.b};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 16; i++)
+            h = (h ^ p[k][i]) * 1099511628211ull;
+    h = (h ^ t->pa) * 1099511628211ull;
+    h = (h ^ t->pb) * 1099511628211ull;
+    return h;
+}
+
+static bool ms_tuple_eq(const struct ms_tuple *x, const struct ms_tuple *y)
+{
+    return x->pa == y->pa && x->pb == y->pb && memcmp(x->a.b, y->a.b, 16) == 0 &&
+           memcmp(x->b.b, y->b.b, 16) == 0;
+}
+
+static struct ms_tuple *ms_tuple_slot(struct ms_tuple *tab, size_t cap, const struct ms_tuple *k)
+{
+    size_t i = (size_t)ms_tuple_hash(k) & (cap - 1);
+    while (tab[i].count != 0 && !ms_tuple_eq(&tab[i], k))
+        i = (i + 1) & (cap - 1);
+    return &tab[i];
+}
+
+/* Returns how many connections used this 4-tuple before, and counts this one. */
+static uint32_t ms_tuple_next(const mbx_flow *f)
+{
+    if (ms.ntuples * 2 >= ms.tuple_cap) {
+        size_t cap = ms.tuple_cap ? ms.tuple_cap * 2 : 1024;
+        struct ms_tuple *tab = calloc(cap, sizeof(*tab));
+        if (tab == NULL) {
+            fprintf(stderr, "mbx-streams: out of memory\n");
+            exit(1);
+        }
+        for (size_t i = 0; i < ms.tuple_cap; i++)
+            if (ms.tuples[i].count)
+                *ms_tuple_slot(tab, cap, &ms.tuples[i]) = ms.tuples[i];
+        free(ms.tuples);
+        ms.tuples = tab;
+        ms.tuple_cap = cap;
+    }
+    struct ms_tuple k;
+    memset(&k, 0, sizeof(k));
+    k.a = *mbx_flow_addr(f, MBX_CLIENT);
+    k.b = *mbx_flow_addr(f, MBX_SERVER);
+    k.pa = mbx_flow_port(f, MBX_CLIENT);
+    k.pb = mbx_flow_port(f, MBX_SERVER);
+    struct ms_tuple *t = ms_tuple_slot(ms.tuples, ms.tuple_cap, &k);
+    if (t->count == 0) {
+        *t = k;
+        ms.ntuples++;
+    }
+    return t->count++;
+}
+
+static struct ms_flow *ms_flow_of(mbx_flow *f)
+{
+    struct ms_flow *fl = mbx_flow_ext(f, ms.ext);
+    if (!fl->named) { /* the extension starts zeroed */
+        fl->named = true;
+        fl->n = ms_tuple_next(f);
+        fl->fd[0] = fl->fd[1] = -1;
+        fl->slot[0] = fl->slot[1] = -1;
+    }
+    return fl;
+}
+
+static void ms_path(const mbx_flow *f, const struct ms_flow *fl, int side, char *buf, size_t len)
+{
+    char ca[64], sa[64];
+    mbx_addr_str(mbx_flow_addr(f, MBX_CLIENT), ca, sizeof(ca));
+    mbx_addr_str(mbx_flow_addr(f, MBX_SERVER), sa, sizeof(sa));
+    snprintf(buf, len, "%s/%s.%u-%s.%u-%" PRIu32 ".%s", ms.dir, ca, mbx_flow_port(f, MBX_CLIENT),
+             sa, mbx_flow_port(f, MBX_SERVER), fl->n, side == MBX_CLIENT ? "c2s" : "s2c");
+}
+
+/* ---------------------------------------------------------------- files */
+
+static void ms_close_file(struct ms_flow *fl, int side)
+{
+    if (fl->fd[side] < 0)
+        return;
+    /* A gap at the end of the stream: extend the file with zeros to its offset. */
+    struct stat st;
+    if (fstat(fl->fd[side], &st) == 0 && (uint64_t)st.st_size < fl->pos[side] &&
+        ftruncate(fl->fd[side], (off_t)fl->pos[side]) != 0)
+        ms.write_failed = true;
+    close(fl->fd[side]);
+    fl->fd[side] = -1;
+    ms.open[fl->slot[side]].fl = NULL;
+    fl->slot[side] = -1;
+}
+
+/* The file of one side, opened (or created) on demand; at most MS_MAX_OPEN at once. */
+static int ms_file(mbx_flow *f, struct ms_flow *fl, int side)
+{
+    if (fl->fd[side] >= 0)
+        return fl->fd[side];
+    int s = ms.clock;
+    for (int i = 0; i < MS_MAX_OPEN && ms.open[s].fl != NULL; i++)
+        s = (s + 1) % MS_MAX_OPEN;
+    if (ms.open[s].fl != NULL) /* all busy: close the next one round */
+        ms_close_file(ms.open[s].fl, ms.open[s].side);
+    ms.clock = (s + 1) % MS_MAX_OPEN;
+    char path[4096];
+    ms_path(f, fl, side, path, sizeof(path));
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (fl->created[side] ? 0 : O_TRUNC);
+    int fd = open(path, flags, 0644);
+    if (fd < 0) {
+        if (!ms.write_failed)
+            fprintf(stderr, "mbx-streams: %s: %s\n", path, strerror(errno));
+        ms.write_failed = true;
+        return -1;
+    }
+    fl->created[side] = true;
+    fl->fd[side] = fd;
+    fl->slot[side] = s;
+    ms.open[s].fl = fl;
+    ms.open[s].side = side;
+    return fd;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void ms_on_data(const struct mbx_event *ev, void *udata)
+{
+    mbx_stream *s = mbx_flow_stream(ev->flow, ev->side);
+    if (s == NULL)
+        return;
+    const uint8_t *d;
+    size_t n = mbx_stream_new_bytes(s, &d);
+    if (!ms.count_only && n > 0) {
+        struct ms_flow *fl = ms_flow_of(ev->flow);
+        int fd = ms_file(ev->flow, fl, ev->side);
+        size_t done = 0;
+        while (fd >= 0 && done < n) {
+            ssize_t k = pwrite(fd, d + done, n - done, (off_t)(fl->pos[ev->side] + done));
+            if (k <= 0) {
+                if (k < 0 && errno == EINTR)
+                    continue;
+                if (!ms.write_failed)
+                    fprintf(stderr, "mbx-streams: write: %s\n", strerror(errno));
+                ms.write_failed = true;
+                break;
+            }
+            done += (size_t)k;
+        }
+        fl->pos[ev->side] += n;
+    }
+    const uint8_t *u;
+    size_t unread = mbx_stream_peek(s, &u);
+    mbx_stream_consume(s, unread);
+}
+
+/* A hole in the stream: its bytes become zeros in the file (the next data is
+ * written at its true offset; a hole at the end is filled when the file closes). */
+static void ms_on_gap(const struct mbx_event *ev, void *udata)
+{
+    if (ms.count_only || ev->flow == NULL)
+        return;
+    struct ms_flow *fl = ms_flow_of(ev->flow);
+    if (ev->offset + ev->len > fl->pos[ev->side]) {
+        fl->pos[ev->side] = ev->offset + ev->len;
+        ms_file(ev->flow, fl, ev->side); /* the file exists even if only a gap came */
+    }
+}
+
+static void ms_ts(char *buf, size_t len, mbx_time t)
+{
+    time_t sec = (time_t)(t / 1000000000u);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%06u+0000", (unsigned)(t % 1000000000u / 1000u));
+}
+
+static void ms_write_half(const struct mbx_half_info *h, const char *key)
+{
+    char flags[8];
+    snprintf(flags, sizeof(flags), "%02x", h->tcp_flags);
+    mbx_out_object(ms.out, key);
+    mbx_out_str(ms.out, "state", mbx_tcp_state_name(h->state));
+    mbx_out_uint(ms.out, "pkts", h->pkts);
+    mbx_out_uint(ms.out, "bytes", h->bytes);
+    mbx_out_uint(ms.out, "payload", h->payload);
+    mbx_out_uint(ms.out, "delivered", h->delivered);
+    mbx_out_uint(ms.out, "gap_bytes", h->gap_bytes);
+    mbx_out_uint(ms.out, "depth_bytes", h->depth_bytes);
+    mbx_out_uint(ms.out, "rexmits", h->rexmits);
+    mbx_out_uint(ms.out, "inconsistent", h->inconsistent);
+    mbx_out_str(ms.out, "tcp_flags", flags);
+    mbx_out_end_object(ms.out);
+}
+
+/* The connection ended: its record, its files closed. */
+static void ms_on_end(const struct mbx_event *ev, void *udata)
+{
+    mbx_flow *f = ev->flow;
+    if (f == NULL || mbx_flow_proto(f) != IPPROTO_TCP)
+        return;
+    struct ms_flow *fl = ms_flow_of(f);
+    if (fl->done)
+        return;
+    fl->done = true;
+    ms.conns++;
+    struct mbx_half_info h[2];
+    mbx_flow_half(f, MBX_CLIENT, &h[0]);
+    mbx_flow_half(f, MBX_SERVER, &h[1]);
+    for (int side = 0; side < 2; side++) {
+        ms.delivered[side] += h[side].delivered;
+        ms.gap_bytes[side] += h[side].gap_bytes;
+        ms.depth_bytes[side] += h[side].depth_bytes;
+        if (!ms.count_only)
+            ms_close_file(fl, side);
+    }
+    if (ms.out == NULL)
+        return;
+    char t0[48], t1[48];
+    ms_ts(t0, sizeof(t0), mbx_flow_start(f));
+    ms_ts(t1, sizeof(t1), mbx_flow_last(f));
+    mbx_out_begin(ms.out, mbx_flow_start(f), "tcp_conn", f);
+    mbx_out_object(ms.out, "tcp_conn");
+    mbx_out_uint(ms.out, "n", fl->n);
+    mbx_out_str(ms.out, "start", t0);
+    mbx_out_str(ms.out, "end", t1);
+    mbx_out_bool(ms.out, "midstream", mbx_flow_midstream(f));
+    enum mbx_flow_end end = mbx_flow_end(f);
+    mbx_out_str(ms.out, "reason", mbx_flow_end_name(end == MBX_END_NONE ? MBX_END_EOF : end));
+    ms_write_half(&h[0], "c2s");
+    ms_write_half(&h[1], "s2c");
+    mbx_out_end_object(ms.out);
+    mbx_out_end(ms.out);
+}
+
+/* ---------------------------------------------------------------- main */
+
+__attribute__((format(printf, 1, 2))) static int ms_bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mbx-streams: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'mbx-streams --help' for more information.\n");
+    va_end(ap);
+    return 2;
+}
+
+static bool ms_parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    const char *capture = NULL;
+    bool stats = false;
+    struct mbx_config cfg;
+    mbx_config_default(&cfg);
+
+    /* --dpdk EAL-ARGS... -- OPTIONS */
+    int eal_argc = 0;
+    char **eal_argv = NULL;
+    if (argc > 1 && strcmp(argv[1], "--dpdk") == 0) {
+        int k = 2;
+        while (k < argc && strcmp(argv[k], "--") != 0)
+            k++;
+        if (k == argc)
+            return ms_bad_usage("%s needs '--' after the EAL arguments", "--dpdk");
+        eal_argc = k - 1; /* argv[0] and the EAL arguments */
+        eal_argv = calloc((size_t)eal_argc + 1, sizeof(char *));
+        if (eal_argv == NULL)
+            return 1;
+        eal_argv[0] = argv[0];
+        for (int i = 2; i < k; i++)
+            eal_argv[i - 1] = argv[i];
+        argv[k] = argv[0]; /* getopt continues from here */
+        argc -= k;
+        argv += k;
+    }
+
+    static const struct option opts[] = {
+        {"read", required_argument, NULL, 'r'},   {"dir", required_argument, NULL, 'd'},
+        {"count", no_argument, NULL, 'c'},        {"policy", required_argument, NULL, 'p'},
+        {"max-flows", required_argument, NULL, 'm'}, {"depth", required_argument, NULL, 'D'},
+        {"stats", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":r:d:cp:m:D:sh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': capture = optarg; break;
+        case 'd': ms.dir = optarg; break;
+        case 'c': ms.count_only = true; break;
+        case 's': stats = true; break;
+        case 'h': fputs(ms_usage, stdout); return 0;
+        case 'p':
+            if (strcmp(optarg, "first") == 0)
+                cfg.policy = MBX_POLICY_FIRST;
+            else if (strcmp(optarg, "last") == 0)
+                cfg.policy = MBX_POLICY_LAST;
+            else
+                return ms_bad_usage("--policy must be 'first' or 'last', not '%s'", optarg);
+            break;
+        case 'm':
+            if (!ms_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
+                return ms_bad_usage("--max-flows needs a number from 1 to 4294967295, not '%s'",
+                                    optarg);
+            cfg.max_flows = (uint32_t)v;
+            break;
+        case 'D':
+            if (!ms_parse_u64(optarg, &v) || v == 0)
+                return ms_bad_usage("--depth needs a positive number of bytes, not '%s'", optarg);
+            cfg.stream_depth = v;
+            break;
+        case ':': return ms_bad_usage("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt != 0 && optopt != '?')
+                return ms_bad_usage("unknown option '-%c'", optopt);
+            return ms_bad_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ms_bad_usage("unexpected argument '%s'", argv[optind]);
+    if (eal_argv == NULL && capture == NULL)
+        return ms_bad_usage("no capture: give -r CAPTURE (or --dpdk EAL-ARGS -- ...)");
+    if (eal_argv != NULL && capture != NULL)
+        return ms_bad_usage("-r and --dpdk exclude each other");
+    if (ms.dir == NULL && !ms.count_only)
+        return ms_bad_usage("no output: give -d DIR or --count");
+    if (ms.count_only)
+        ms.dir = NULL;
+
+    if (ms.dir != NULL) {
+        if (mkdir(ms.dir, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "mbx-streams: %s: %s\n", ms.dir, strerror(errno));
+            return 1;
+        }
+        char path[4096], err[256];
+        snprintf(path, sizeof(path), "%s/flows.jsonl", ms.dir);
+        ms.out = mbx_out_open(path, err, sizeof(err));
+        if (ms.out == NULL) {
+            fprintf(stderr, "mbx-streams: %s\n", err);
+            return 1;
+        }
+    }
+
+    char err[512] = "";
+    struct mbx_source *src;
+    if (eal_argv != NULL) {
+        const uint16_t port0 = 0;
+        src = mbx_source_open_dpdk(eal_argc, eal_argv, &port0, 1, false, err, sizeof(err));
+    } else {
+        src = mbx_source_open_file(capture, err, sizeof(err));
+    }
+    if (src == NULL) {
+        fprintf(stderr, "mbx-streams: %s\n", err);
+        mbx_out_close(ms.out);
+        return 2;
+    }
+
+    mbx_engine *e = mbx_engine_new(&cfg);
+    if (e == NULL) {
+        fprintf(stderr, "mbx-streams: cannot create the engine (out of memory?)\n");
+        mbx_source_close(src);
+        mbx_out_close(ms.out);
+        return 1;
+    }
+    ms.ext = mbx_flow_ext_register(e, sizeof(struct ms_flow));
+    const unsigned rd = MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER;
+    if (ms.ext < 0 || mbx_subscribe(e, MBX_EV_TCP_DATA, ms_on_data, NULL, rd) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_GAP, ms_on_gap, NULL, 0) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_CLOSE, ms_on_end, NULL, 0) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, ms_on_end, NULL, 0) < 0) {
+        fprintf(stderr, "mbx-streams: cannot subscribe to the engine's events\n");
+        return 1;
+    }
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = mbx_engine_run(e, src);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    char srcerr[512] = "";
+    if (rc < 0)
+        snprintf(srcerr, sizeof(srcerr), "%s", mbx_source_error(src));
+
+    struct mbx_stats st;
+    mbx_engine_stats(e, &st);
+    if (ms.count_only) {
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        printf("packets %" PRIu64 " bytes %" PRIu64 " connections %" PRIu64 "\n", st.packets,
+               st.bytes, ms.conns);
+        printf("delivered c2s %" PRIu64 " s2c %" PRIu64 " gap c2s %" PRIu64 " s2c %" PRIu64
+               " depth c2s %" PRIu64 " s2c %" PRIu64 "\n",
+               ms.delivered[0], ms.delivered[1], ms.gap_bytes[0], ms.gap_bytes[1],
+               ms.depth_bytes[0], ms.depth_bytes[1]);
+        printf("seconds %.3f pps %.0f Gbit/s %.3f\n", secs, secs > 0 ? (double)st.packets / secs : 0,
+               secs > 0 ? (double)st.bytes * 8 / secs / 1e9 : 0);
+    }
+    if (stats)
+        mbx_stats_print(&st, stderr);
+
+    for (int i = 0; i < MS_MAX_OPEN; i++) /* flows the engine kept (none, normally) */
+        if (ms.open[i].fl != NULL)
+            ms_close_file(ms.open[i].fl, ms.open[i].side);
+    mbx_engine_free(e);
+    mbx_source_close(src);
+    mbx_out_close(ms.out);
+    free(ms.tuples);
+    free(eal_argv);
+    if (rc < 0) {
+        fprintf(stderr, "mbx-streams: %s\n", srcerr[0] ? srcerr : strerror(-rc));
+        return 2;
+    }
+    return ms.write_failed ? 1 : 0;
+}
