@@ -1,0 +1,990 @@
+/*
+ * http_parser.c - the HTTP/1.x push parser core of std.http (see http_parser.h).
+ *
+ * Each direction is a small state machine over lines (start line, headers,
+ * chunk sizes, trailers) and counted byte runs (bodies).  Lines are gathered
+ * in a fixed buffer, so a line split over any number of chunks parses as if
+ * it came whole; bytes past HTTP_LINE_MAX are dropped with an anomaly.  Body
+ * bytes are never copied: they go straight from the caller's chunk through
+ * the zlib layers into the digest and the file_data callback.
+ *
+ * Transactions live in a ring.  The request side claims the next transaction
+ * when it parses a request line, the response side when it parses a status
+ * line; whichever comes first creates it, so a response seen before its
+ * request (an asynchronous capture) still pairs with it, with an anomaly.
+ * A transaction is reported done when both sides have finished with it.
+ */
+#include "http_parser.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+enum http_state {
+    ST_START,        /* expecting a request or status line */
+    ST_HEADERS,      /* header lines until the empty line */
+    ST_BODY_LEN,     /* Content-Length body: remaining bytes */
+    ST_CHUNK_SIZE,   /* chunk size line */
+    ST_CHUNK_DATA,   /* chunk data: remaining bytes */
+    ST_CHUNK_CRLF,   /* the empty line after chunk data */
+    ST_TRAILERS,     /* trailer lines after the last chunk */
+    ST_BODY_CLOSE,   /* body until the connection closes */
+    ST_TUNNEL_PROBE, /* after CONNECT: HTTP inside, or opaque? */
+    ST_TUNNEL,       /* opaque: bytes ignored */
+    ST_RESYNC,       /* framing lost: skipping lines until a start line */
+};
+
+enum http_enc { ENC_GZIP = 1, ENC_DEFLATE = 2 };
+
+struct http_body {
+    struct mbx_http_file_info info;   /* what file_end reports */
+    char name[MBX_HTTP_URI_MAX];      /* info.name points here */
+    bool open;                        /* a file exists (a byte or a gap was seen) */
+    bool dec_failed;                  /* a zlib layer failed: output stopped */
+    EVP_MD_CTX *md;                   /* SHA-256 of the decoded bytes */
+    int nlayers;                      /* Content-Encodings to undo */
+    int kind[HTTP_MAX_LAYERS];        /* enum http_enc, in header order */
+    z_stream z[HTTP_MAX_LAYERS];      /* one inflater per layer */
+    bool zinit[HTTP_MAX_LAYERS];      /* z[i] initialised */
+    bool zend[HTTP_MAX_LAYERS];       /* z[i] saw the end of its stream */
+    uint64_t off;                     /* decoded bytes so far */
+};
+
+struct http_half {
+    enum http_state st;              /* where this direction is */
+    uint8_t line[HTTP_LINE_MAX];     /* the line being gathered */
+    size_t linelen;                  /* bytes in line */
+    bool line_over;                  /* the line overflowed (anomaly sent) */
+    size_t hdr_bytes;                /* header section bytes so far */
+    bool hdr_over;                   /* header section over the limit (anomaly sent) */
+    uint64_t remaining;              /* body or chunk bytes still expected */
+    bool has_cur;                    /* cur names a transaction */
+    uint64_t cur;                    /* the transaction this direction is on */
+    /* framing of the message being parsed, from its headers */
+    bool chunked;                    /* Transfer-Encoding ends in chunked */
+    bool te;                         /* a Transfer-Encoding header was present */
+    bool has_cl;                     /* a valid Content-Length was present */
+    bool cl_bad;                     /* an invalid Content-Length was present */
+    uint64_t cl;                     /* its value */
+    int nenc;                        /* Content-Encoding layers listed */
+    int enc[HTTP_MAX_LAYERS];        /* enum http_enc in header order */
+    bool enc_unknown;                /* a coding we cannot undo was listed */
+    bool enc_many;                   /* more than HTTP_MAX_LAYERS listed */
+    int status;                      /* response: status of this message */
+    struct http_body body;           /* the body in progress */
+};
+
+struct http_parser {
+    struct http_callbacks cb;                /* where events go */
+    void *u;                                 /* their first argument */
+    bool bodies;                             /* decode/hash bodies */
+    struct mbx_http_tx ring[HTTP_TX_RING];   /* transactions [head, tail) */
+    uint64_t head, tail;                     /* ids of the oldest and next transaction */
+    uint64_t claimed[2];                     /* next id each direction claims */
+    struct http_half h[2];                   /* by enum http_dir */
+};
+
+static const char *const anomaly_names[] = {
+#define MBX_X_(id, text) #id,
+    MBX_HTTP_ANOMALIES(MBX_X_)
+#undef MBX_X_
+};
+
+const char *mbx_http_anomaly_name(enum mbx_http_anomaly a)
+{
+    return (unsigned)a < MBX_HTTP_ANOM_N ? anomaly_names[a] : "UNKNOWN";
+}
+
+const char *mbx_http_file_state_name(enum mbx_http_file_state s)
+{
+    switch (s) {
+    case MBX_HTTP_FILE_OPEN: return "OPEN";
+    case MBX_HTTP_FILE_CLOSED: return "CLOSED";
+    case MBX_HTTP_FILE_TRUNCATED: return "TRUNCATED";
+    }
+    return "UNKNOWN";
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static struct mbx_http_tx *tx_get(struct http_parser *p, uint64_t id)
+{
+    if (id < p->head || id >= p->tail)
+        return NULL;
+    return &p->ring[id % HTTP_TX_RING];
+}
+
+static struct mbx_http_tx *cur_tx(struct http_parser *p, enum http_dir d)
+{
+    return p->h[d].has_cur ? tx_get(p, p->h[d].cur) : NULL;
+}
+
+static void anomaly(struct http_parser *p, struct mbx_http_tx *tx, enum mbx_http_anomaly a)
+{
+    if (tx)
+        tx->anomalies |= 1u << a;
+    if (p->cb.anomaly)
+        p->cb.anomaly(p->u, tx, a);
+}
+
+/* Copy a field, truncating to its buffer (with an anomaly). */
+static void set_field(struct http_parser *p, struct mbx_http_tx *tx, char *dst, size_t cap,
+                      const uint8_t *s, size_t n)
+{
+    if (n >= cap) {
+        n = cap - 1;
+        anomaly(p, tx, MBX_HTTP_ANOM_FIELD_TRUNCATED);
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static bool is_tchar(uint8_t c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool ieq(const uint8_t *s, size_t n, const char *lit)
+{
+    size_t m = strlen(lit);
+    if (n != m)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (tolower(s[i]) != tolower((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+static void trim(const uint8_t **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+/* ------------------------------------------------------------ transactions */
+
+static void tx_try_complete(struct http_parser *p)
+{
+    while (p->head < p->tail) {
+        struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+        if (!tx->req_done || !tx->resp_done)
+            break;
+        if (p->cb.tx_done)
+            p->cb.tx_done(p->u, tx);
+        p->head++;
+    }
+}
+
+static void body_end(struct http_parser *p, enum http_dir d, bool truncated);
+
+/* The ring is full: report the oldest transaction done as it is. */
+static void tx_evict(struct http_parser *p)
+{
+    struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+    anomaly(p, tx, MBX_HTTP_ANOM_TOO_MANY_PIPELINED);
+    for (int d = 0; d < 2; d++) {
+        struct http_half *h = &p->h[d];
+        if (h->has_cur && h->cur == p->head) {
+            body_end(p, (enum http_dir)d, true);
+            h->has_cur = false;
+            h->st = ST_RESYNC;
+            h->linelen = 0;
+        }
+    }
+    tx->req_done = tx->resp_done = true;
+    if (p->cb.tx_done)
+        p->cb.tx_done(p->u, tx);
+    p->head++;
+    for (int d = 0; d < 2; d++)
+        if (p->claimed[d] < p->head)
+            p->claimed[d] = p->head;
+}
+
+/* The next transaction for direction d: one the other side started, or a new one. */
+static struct mbx_http_tx *tx_claim(struct http_parser *p, enum http_dir d)
+{
+    if (p->claimed[d] < p->head)
+        p->claimed[d] = p->head;
+    uint64_t id = p->claimed[d];
+    if (id == p->tail) {
+        if (p->tail - p->head == HTTP_TX_RING) {
+            tx_evict(p);
+            id = p->claimed[d];
+        }
+        struct mbx_http_tx *tx = &p->ring[p->tail % HTTP_TX_RING];
+        memset(tx, 0, sizeof *tx);
+        tx->tx_id = p->tail;
+        p->tail++;
+        id = tx->tx_id;
+    }
+    p->claimed[d] = id + 1;
+    p->h[d].has_cur = true;
+    p->h[d].cur = id;
+    return tx_get(p, id);
+}
+
+/* ------------------------------------------------------------ bodies */
+
+static void sink(struct http_parser *p, struct http_body *b, const uint8_t *data, size_t n)
+{
+    if (b->md)
+        EVP_DigestUpdate(b->md, data, n);
+    b->info.size += n;
+    if (p->cb.file_data) {
+        struct mbx_http_file_data fd = {&b->info, b->off, data, n};
+        p->cb.file_data(p->u, &fd);
+    }
+    b->off += n;
+}
+
+static void dec_fail(struct http_parser *p, enum http_dir d)
+{
+    struct http_body *b = &p->h[d].body;
+    if (!b->dec_failed)
+        anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_DECOMPRESSION_FAILED);
+    b->dec_failed = true;
+}
+
+/* Undo layer i (the last-applied coding is nlayers-1) and pass the output on. */
+static void dec_push(struct http_parser *p, enum http_dir d, int i, const uint8_t *data,
+                     size_t n)
+{
+    struct http_body *b = &p->h[d].body;
+    if (i < 0) {
+        sink(p, b, data, n);
+        return;
+    }
+    if (b->dec_failed || b->zend[i] || n == 0)
+        return;
+    z_stream *z = &b->z[i];
+    if (!b->zinit[i]) {
+        int wbits = 15 + 32; /* gzip or zlib, detected */
+        if (b->kind[i] == ENC_DEFLATE && !((data[0] & 0x0f) == 8 && (data[0] >> 4) <= 7))
+            wbits = -15;     /* raw deflate, as some servers send it */
+        memset(z, 0, sizeof *z);
+        if (inflateInit2(z, wbits) != Z_OK) {
+            dec_fail(p, d);
+            return;
+        }
+        b->zinit[i] = true;
+    }
+    uint8_t out[16384];
+    z->next_in = (Bytef *)(uintptr_t)data;
+    z->avail_in = (uInt)n;
+    for (;;) {
+        z->next_out = out;
+        z->avail_out = sizeof out;
+        int r = inflate(z, Z_NO_FLUSH);
+        size_t got = sizeof out - z->avail_out;
+        if (got)
+            dec_push(p, d, i - 1, out, got);
+        if (r == Z_STREAM_END) {
+            b->zend[i] = true;
+            break;
+        }
+        if (r == Z_BUF_ERROR)
+            break;
+        if (r != Z_OK) {
+            dec_fail(p, d);
+            break;
+        }
+        if (z->avail_in == 0 && z->avail_out != 0)
+            break;
+    }
+}
+
+/* A body starts for the current transaction of d (file opened lazily). */
+static void body_begin(struct http_parser *p, enum http_dir d)
+{
+    struct http_half *h = &p->h[d];
+    struct http_body *b = &h->body;
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    memset(&b->info, 0, sizeof b->info);
+    b->open = b->dec_failed = false;
+    b->off = 0;
+    b->nlayers = 0;
+    b->name[0] = '\0';
+    if (tx) {
+        /* The file name is the URI's path: no scheme and authority, no query. */
+        const char *u = tx->uri;
+        const char *s = strstr(u, "://");
+        if (s && (size_t)(s - u) < 8) {
+            const char *slash = strchr(s + 3, '/');
+            u = slash ? slash : "";
+        }
+        size_t n = strcspn(u, "?#");
+        memcpy(b->name, u, n);
+        b->name[n] = '\0';
+    }
+    b->info.tx = tx;
+    b->info.side = d == HTTP_DIR_REQ ? MBX_CLIENT : MBX_SERVER;
+    b->info.name = b->name;
+    if (!h->enc_unknown && !h->enc_many) {
+        b->nlayers = h->nenc;
+        memcpy(b->kind, h->enc, sizeof b->kind);
+    }
+}
+
+static void body_open(struct http_parser *p, enum http_dir d)
+{
+    struct http_body *b = &p->h[d].body;
+    if (b->open)
+        return;
+    b->open = true;
+    memset(b->zinit, 0, sizeof b->zinit);
+    memset(b->zend, 0, sizeof b->zend);
+    b->md = EVP_MD_CTX_new();
+    if (b->md && EVP_DigestInit_ex(b->md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(b->md);
+        b->md = NULL;
+    }
+}
+
+static void body_data(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
+{
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    if (tx) {
+        if (d == HTTP_DIR_REQ)
+            tx->request_body_len += n;
+        else
+            tx->response_body_len += n;
+    }
+    if (!p->bodies || n == 0)
+        return;
+    body_open(p, d);
+    dec_push(p, d, p->h[d].body.nlayers - 1, data, n);
+}
+
+static void body_gap(struct http_parser *p, enum http_dir d, uint64_t n)
+{
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    struct http_body *b = &p->h[d].body;
+    if (tx) {
+        tx->gaps = true;
+        if (d == HTTP_DIR_REQ)
+            tx->request_body_len += n;
+        else
+            tx->response_body_len += n;
+    }
+    if (!p->bodies || n == 0)
+        return;
+    body_open(p, d);
+    b->info.gaps = true;
+    b->info.size += n;
+    b->off += n;
+    if (b->nlayers > 0)
+        b->dec_failed = true; /* a compressed stream cannot continue past a hole */
+}
+
+static void body_free(struct http_body *b)
+{
+    for (int i = 0; i < HTTP_MAX_LAYERS; i++)
+        if (b->zinit[i]) {
+            inflateEnd(&b->z[i]);
+            b->zinit[i] = false;
+        }
+    if (b->md) {
+        EVP_MD_CTX_free(b->md);
+        b->md = NULL;
+    }
+}
+
+/* The body of d's current message is over; report its file if it has one. */
+static void body_end(struct http_parser *p, enum http_dir d, bool truncated)
+{
+    struct http_body *b = &p->h[d].body;
+    if (!b->open)
+        return;
+    b->open = false;
+    bool complete = !truncated && !b->info.gaps && !b->dec_failed;
+    b->info.state = complete ? MBX_HTTP_FILE_CLOSED : MBX_HTTP_FILE_TRUNCATED;
+    unsigned len = 0;
+    b->info.has_sha256 = complete && b->md && EVP_DigestFinal_ex(b->md, b->info.sha256, &len) == 1
+                         && len == 32;
+    b->info.tx = cur_tx(p, d);
+    if (p->cb.file_end)
+        p->cb.file_end(p->u, &b->info);
+    body_free(b);
+}
+
+/* ------------------------------------------------------------ messages */
+
+static void reset_framing(struct http_half *h)
+{
+    h->chunked = h->te = h->has_cl = h->cl_bad = false;
+    h->cl = 0;
+    h->nenc = 0;
+    h->enc_unknown = h->enc_many = false;
+    h->status = 0;
+    h->hdr_bytes = 0;
+    h->hdr_over = false;
+}
+
+static void enter_resync(struct http_parser *p, enum http_dir d)
+{
+    struct http_half *h = &p->h[d];
+    anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_RESYNC);
+    h->st = ST_RESYNC;
+    h->linelen = 0;
+    h->line_over = false;
+}
+
+/* d's current message is over (truncated: its body is incomplete). */
+static void msg_end(struct http_parser *p, enum http_dir d, bool truncated)
+{
+    struct http_half *h = &p->h[d];
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    body_end(p, d, truncated);
+    h->st = ST_START;
+    if (tx) {
+        if (d == HTTP_DIR_REQ) {
+            tx->req_done = true;
+            if (strcmp(tx->method, "CONNECT") == 0)
+                h->st = ST_TUNNEL_PROBE;
+        } else {
+            tx->resp_done = true;
+            if (tx->status == 101) {
+                h->st = ST_TUNNEL;
+                p->h[HTTP_DIR_REQ].st = ST_TUNNEL;
+            } else if (strcmp(tx->method, "CONNECT") == 0 && tx->status / 100 == 2) {
+                h->st = ST_TUNNEL_PROBE;
+            }
+        }
+    }
+    h->has_cur = false;
+    reset_framing(h);
+    tx_try_complete(p);
+}
+
+/* The header section of d's message ended: choose how its body is framed. */
+static void headers_done(struct http_parser *p, enum http_dir d)
+{
+    struct http_half *h = &p->h[d];
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    if (h->chunked && (h->has_cl || h->cl_bad))
+        anomaly(p, tx, MBX_HTTP_ANOM_CHUNKED_AND_CONTENT_LENGTH);
+    if (d == HTTP_DIR_REQ) {
+        if (tx && p->cb.request)
+            p->cb.request(p->u, tx);
+        if (h->chunked) {
+            body_begin(p, d);
+            h->st = ST_CHUNK_SIZE;
+        } else if (h->has_cl && h->cl > 0 && !h->te) {
+            body_begin(p, d);
+            h->st = ST_BODY_LEN;
+            h->remaining = h->cl;
+        } else {
+            msg_end(p, d, false);
+        }
+        return;
+    }
+    int status = h->status;
+    if (status >= 100 && status < 200 && status != 101) {
+        /* interim response: the final one follows for the same transaction */
+        h->st = ST_START;
+        reset_framing(h);
+        return;
+    }
+    if (tx) {
+        tx->status = status;
+        tx->resp_seen = true;
+        if (p->cb.response)
+            p->cb.response(p->u, tx);
+    }
+    const char *m = tx ? tx->method : "";
+    bool connect_ok = strcmp(m, "CONNECT") == 0 && status / 100 == 2;
+    if (strcmp(m, "HEAD") == 0 || status == 204 || status == 304 || status == 101 || connect_ok) {
+        msg_end(p, d, false);
+    } else if (h->chunked) {
+        body_begin(p, d);
+        h->st = ST_CHUNK_SIZE;
+    } else if (h->has_cl && !h->te) {
+        if (h->cl == 0) {
+            msg_end(p, d, false);
+        } else {
+            body_begin(p, d);
+            h->st = ST_BODY_LEN;
+            h->remaining = h->cl;
+        }
+    } else {
+        body_begin(p, d);
+        h->st = ST_BODY_CLOSE;
+    }
+}
+
+static void parse_content_length(struct http_parser *p, enum http_dir d, const uint8_t *v,
+                                 size_t n)
+{
+    struct http_half *h = &p->h[d];
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    uint64_t val = 0;
+    size_t i = 0, sig = 0;
+    if (n == 0)
+        goto bad;
+    for (; i < n; i++) {
+        if (!isdigit(v[i]))
+            goto bad;
+        if (sig == 0 && v[i] == '0')
+            continue;
+        if (++sig > 18) /* above 10^18: absurd, and overflow-safe below */
+            goto bad;
+        val = val * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (h->has_cl && h->cl != val) {
+        anomaly(p, tx, MBX_HTTP_ANOM_DUPLICATE_CONTENT_LENGTH);
+        return;
+    }
+    h->has_cl = true;
+    h->cl = val;
+    return;
+bad:
+    anomaly(p, tx, MBX_HTTP_ANOM_INVALID_CONTENT_LENGTH);
+    h->cl_bad = true;
+}
+
+/* Comma-separated tokens of a header value: fn(token) for each. */
+static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t *v, size_t n,
+                          bool te)
+{
+    struct http_half *h = &p->h[d];
+    size_t i = 0;
+    bool last_chunked = false;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && v[j] != ',')
+            j++;
+        const uint8_t *t = v + i;
+        size_t tn = j - i;
+        trim(&t, &tn);
+        /* drop parameters (";q=...") */
+        for (size_t k = 0; k < tn; k++)
+            if (t[k] == ';') {
+                tn = k;
+                trim(&t, &tn);
+                break;
+            }
+        i = j + 1;
+        if (tn == 0)
+            continue;
+        if (te) {
+            last_chunked = ieq(t, tn, "chunked");
+            continue;
+        }
+        int kind = 0;
+        if (ieq(t, tn, "gzip") || ieq(t, tn, "x-gzip"))
+            kind = ENC_GZIP;
+        else if (ieq(t, tn, "deflate"))
+            kind = ENC_DEFLATE;
+        else if (ieq(t, tn, "identity"))
+            continue;
+        else {
+            if (!h->enc_unknown)
+                anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_UNKNOWN_ENCODING);
+            h->enc_unknown = true;
+            continue;
+        }
+        if (h->nenc == HTTP_MAX_LAYERS) {
+            if (!h->enc_many)
+                anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_TOO_MANY_ENCODINGS);
+            h->enc_many = true;
+            continue;
+        }
+        h->enc[h->nenc++] = kind;
+    }
+    if (te) {
+        h->te = true;
+        h->chunked = last_chunked;
+    }
+}
+
+static void header_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+{
+    struct http_half *h = &p->h[d];
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    if (s[0] == ' ' || s[0] == '\t')
+        return; /* obsolete line folding: the fields we keep do not need it */
+    const uint8_t *colon = memchr(s, ':', n);
+    if (!colon) {
+        anomaly(p, tx, MBX_HTTP_ANOM_HEADER_INVALID);
+        return;
+    }
+    const uint8_t *name = s, *val = colon + 1;
+    size_t nn = (size_t)(colon - s), vn = n - nn - 1;
+    trim(&name, &nn);
+    trim(&val, &vn);
+    if (ieq(name, nn, "content-length"))
+        parse_content_length(p, d, val, vn);
+    else if (ieq(name, nn, "transfer-encoding"))
+        parse_codings(p, d, val, vn, true);
+    else if (ieq(name, nn, "content-encoding"))
+        parse_codings(p, d, val, vn, false);
+    if (!tx)
+        return;
+    if (d == HTTP_DIR_REQ) {
+        if (ieq(name, nn, "host") && !tx->host[0])
+            set_field(p, tx, tx->host, sizeof tx->host, val, vn);
+        else if (ieq(name, nn, "user-agent") && !tx->user_agent[0])
+            set_field(p, tx, tx->user_agent, sizeof tx->user_agent, val, vn);
+        else if (ieq(name, nn, "content-type") && !tx->req_content_type[0])
+            set_field(p, tx, tx->req_content_type, sizeof tx->req_content_type, val, vn);
+    } else if (h->status < 100 || h->status >= 200 || h->status == 101) {
+        if (ieq(name, nn, "content-type") && !tx->content_type[0])
+            set_field(p, tx, tx->content_type, sizeof tx->content_type, val, vn);
+        else if (ieq(name, nn, "location") && !tx->redirect[0])
+            set_field(p, tx, tx->redirect, sizeof tx->redirect, val, vn);
+    }
+}
+
+/* Split a start line into up to 3 fields at runs of spaces; the third takes the rest. */
+static int split3(const uint8_t *s, size_t n, const uint8_t *f[3], size_t fl[3])
+{
+    int k = 0;
+    size_t i = 0;
+    while (k < 3) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        size_t j = i;
+        if (k < 2)
+            while (j < n && s[j] != ' ' && s[j] != '\t')
+                j++;
+        else
+            j = n;
+        f[k] = s + i;
+        fl[k] = j - i;
+        trim(&f[k], &fl[k]);
+        k++;
+        i = j;
+    }
+    return k;
+}
+
+static bool is_version(const uint8_t *s, size_t n)
+{
+    return n >= 8 && memcmp(s, "HTTP/", 5) == 0 && isdigit(s[5]) && s[6] == '.'
+           && isdigit(s[7]);
+}
+
+/* A request line; strict: only a full "METHOD URI HTTP/x.y" is accepted
+ * (used while resynchronising and probing a tunnel).  Returns true if taken. */
+static bool request_line(struct http_parser *p, const uint8_t *s, size_t n, bool strict)
+{
+    const uint8_t *f[3];
+    size_t fl[3];
+    int k = split3(s, n, f, fl);
+    bool method_ok = k >= 1;
+    for (size_t i = 0; method_ok && i < fl[0]; i++)
+        method_ok = is_tchar(f[0][i]);
+    bool proto_ok = k == 3 && is_version(f[2], fl[2]);
+    if (k == 3 && !proto_ok) {
+        /* spaces inside the URI: the version is the last word, if any */
+        const uint8_t *end = f[2] + fl[2];
+        const uint8_t *sp = end;
+        while (sp > f[2] && sp[-1] != ' ' && sp[-1] != '\t')
+            sp--;
+        if (sp > f[2] && is_version(sp, (size_t)(end - sp))) {
+            fl[1] = (size_t)(sp - f[1]);
+            trim(&f[1], &fl[1]);
+            f[2] = sp;
+            fl[2] = (size_t)(end - sp);
+            proto_ok = true;
+        } else {
+            fl[1] = (size_t)(end - f[1]);
+        }
+    }
+    if (strict && !(method_ok && proto_ok))
+        return false;
+    if (!method_ok || k < 2) {
+        anomaly(p, NULL, MBX_HTTP_ANOM_REQUEST_LINE_INVALID);
+        return false;
+    }
+    struct mbx_http_tx *tx = tx_claim(p, HTTP_DIR_REQ);
+    struct http_half *h = &p->h[HTTP_DIR_REQ];
+    reset_framing(h);
+    tx->req_seen = true;
+    set_field(p, tx, tx->method, sizeof tx->method, f[0], fl[0]);
+    set_field(p, tx, tx->uri, sizeof tx->uri, f[1], fl[1]);
+    if (proto_ok)
+        set_field(p, tx, tx->protocol, sizeof tx->protocol, f[2], fl[2]);
+    else
+        anomaly(p, tx, MBX_HTTP_ANOM_REQUEST_LINE_MISSING_PROTOCOL);
+    h->st = ST_HEADERS;
+    return true;
+}
+
+static bool status_line(struct http_parser *p, const uint8_t *s, size_t n, bool strict)
+{
+    const uint8_t *f[3];
+    size_t fl[3];
+    int k = split3(s, n, f, fl);
+    bool ok = k >= 2 && is_version(f[0], fl[0]) && fl[1] == 3 && isdigit(f[1][0])
+              && isdigit(f[1][1]) && isdigit(f[1][2]);
+    if (!ok) {
+        if (!strict)
+            anomaly(p, cur_tx(p, HTTP_DIR_RESP), MBX_HTTP_ANOM_STATUS_LINE_INVALID);
+        return false;
+    }
+    struct http_half *h = &p->h[HTTP_DIR_RESP];
+    struct mbx_http_tx *tx = cur_tx(p, HTTP_DIR_RESP); /* after a 1xx: the same one */
+    if (!tx) {
+        tx = tx_claim(p, HTTP_DIR_RESP);
+        if (!tx->req_seen)
+            anomaly(p, tx, MBX_HTTP_ANOM_UNABLE_TO_MATCH_RESPONSE_TO_REQUEST);
+    }
+    reset_framing(h);
+    h->status = (f[1][0] - '0') * 100 + (f[1][1] - '0') * 10 + (f[1][2] - '0');
+    set_field(p, tx, tx->resp_protocol, sizeof tx->resp_protocol, f[0], fl[0]);
+    h->st = ST_HEADERS;
+    return true;
+}
+
+static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+{
+    struct http_half *h = &p->h[d];
+    size_t i = 0, sig = 0, digits = 0;
+    uint64_t v = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    for (; i < n && isxdigit(s[i]); i++, digits++) {
+        int x = isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10;
+        if (sig == 0 && x == 0)
+            continue;
+        sig++;
+        v = (v << 4) | (uint64_t)x;
+    }
+    bool ok = digits > 0 && sig <= 15; /* 2^60 bytes: anything above is an attack */
+    if (ok && i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t')
+        ok = false;
+    if (!ok) {
+        anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_INVALID_CHUNK_LEN);
+        msg_end(p, d, true);
+        enter_resync(p, d);
+        return;
+    }
+    if (v == 0) {
+        h->st = ST_TRAILERS;
+    } else {
+        h->remaining = v;
+        h->st = ST_CHUNK_DATA;
+    }
+}
+
+/* A complete line (without its LF, CR stripped) in a line state. */
+static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+{
+    struct http_half *h = &p->h[d];
+    if (n && s[n - 1] == '\r')
+        n--;
+    switch (h->st) {
+    case ST_START:
+        if (n == 0)
+            return; /* empty lines between messages are tolerated */
+        if (d == HTTP_DIR_REQ ? !request_line(p, s, n, false) : !status_line(p, s, n, false))
+            enter_resync(p, d);
+        return;
+    case ST_RESYNC:
+        if (n && (d == HTTP_DIR_REQ ? request_line(p, s, n, true) : status_line(p, s, n, true)))
+            return;
+        return;
+    case ST_TUNNEL_PROBE:
+        if (n == 0)
+            return;
+        if (!(d == HTTP_DIR_REQ ? request_line(p, s, n, true) : status_line(p, s, n, true)))
+            h->st = ST_TUNNEL;
+        return;
+    case ST_HEADERS:
+    case ST_TRAILERS:
+        if (!h->hdr_over && (h->hdr_bytes += n + 1) > HTTP_HEADERS_MAX) {
+            h->hdr_over = true;
+            anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_HEADERS_TOO_LONG);
+        }
+        if (n == 0) {
+            if (h->st == ST_HEADERS)
+                headers_done(p, d);
+            else
+                msg_end(p, d, false);
+        } else if (h->st == ST_HEADERS) {
+            header_line(p, d, s, n);
+        }
+        return;
+    case ST_CHUNK_CRLF:
+        h->st = ST_CHUNK_SIZE;
+        if (n == 0)
+            return;
+        anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_CHUNK_FRAMING);
+        chunk_size_line(p, d, s, n);
+        return;
+    case ST_CHUNK_SIZE:
+        chunk_size_line(p, d, s, n);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ------------------------------------------------------------ public */
+
+struct http_parser *http_parser_new(const struct http_callbacks *cb, void *udata, bool bodies)
+{
+    struct http_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (cb)
+        p->cb = *cb;
+    p->u = udata;
+    p->bodies = bodies;
+    return p;
+}
+
+void http_parser_feed(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
+{
+    struct http_half *h = &p->h[d];
+    while (n > 0) {
+        size_t take;
+        switch (h->st) {
+        case ST_BODY_LEN:
+        case ST_CHUNK_DATA:
+            take = n < h->remaining ? n : (size_t)h->remaining;
+            body_data(p, d, data, take);
+            h->remaining -= take;
+            data += take;
+            n -= take;
+            if (h->remaining == 0) {
+                if (h->st == ST_BODY_LEN)
+                    msg_end(p, d, false);
+                else
+                    h->st = ST_CHUNK_CRLF;
+            }
+            continue;
+        case ST_BODY_CLOSE:
+            body_data(p, d, data, n);
+            return;
+        case ST_TUNNEL:
+            return;
+        case ST_TUNNEL_PROBE:
+            /* TLS and other binary protocols start with a non-token byte */
+            if (h->linelen == 0 && !is_tchar(data[0]) && data[0] != '\r' && data[0] != '\n') {
+                h->st = ST_TUNNEL;
+                return;
+            }
+            break;
+        default:
+            break;
+        }
+        /* line states */
+        const uint8_t *lf = memchr(data, '\n', n);
+        size_t len = lf ? (size_t)(lf - data) : n;
+        size_t room = HTTP_LINE_MAX - h->linelen;
+        size_t copy = len < room ? len : room;
+        memcpy(h->line + h->linelen, data, copy);
+        h->linelen += copy;
+        if (copy < len && !h->line_over) {
+            h->line_over = true;
+            if (h->st != ST_RESYNC && h->st != ST_TUNNEL_PROBE)
+                anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_LINE_TOO_LONG);
+        }
+        if (!lf) {
+            return;
+        }
+        data += len + 1;
+        n -= len + 1;
+        size_t ll = h->linelen;
+        h->linelen = 0;
+        h->line_over = false;
+        on_line(p, d, h->line, ll);
+    }
+}
+
+void http_parser_gap(struct http_parser *p, enum http_dir d, uint64_t n)
+{
+    struct http_half *h = &p->h[d];
+    if (n == 0 || h->st == ST_TUNNEL)
+        return;
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    anomaly(p, tx, MBX_HTTP_ANOM_GAP);
+    switch (h->st) {
+    case ST_BODY_LEN:
+    case ST_CHUNK_DATA:
+        if (n < h->remaining) {
+            body_gap(p, d, n);
+            h->remaining -= n;
+            return;
+        }
+        body_gap(p, d, h->remaining);
+        n -= h->remaining;
+        h->remaining = 0;
+        if (h->st == ST_BODY_LEN) {
+            msg_end(p, d, true);
+            if (n > 0)
+                enter_resync(p, d);
+        } else if (n > 0) {
+            msg_end(p, d, true);
+            enter_resync(p, d);
+        } else {
+            h->st = ST_CHUNK_CRLF;
+        }
+        return;
+    case ST_BODY_CLOSE:
+        body_gap(p, d, n);
+        return;
+    case ST_START:
+    case ST_RESYNC:
+    case ST_TUNNEL_PROBE:
+        enter_resync(p, d);
+        return;
+    default:
+        /* inside headers or chunk framing: the message ends here */
+        if (tx)
+            tx->gaps = true;
+        msg_end(p, d, true);
+        enter_resync(p, d);
+        return;
+    }
+}
+
+void http_parser_eof(struct http_parser *p, enum http_dir d)
+{
+    if (p->h[d].st == ST_BODY_CLOSE)
+        msg_end(p, d, false);
+}
+
+void http_parser_close(struct http_parser *p, bool clean)
+{
+    for (int i = 0; i < 2; i++) {
+        enum http_dir d = (enum http_dir)i;
+        struct http_half *h = &p->h[d];
+        if (h->st == ST_BODY_CLOSE)
+            msg_end(p, d, !clean);
+        else if (h->has_cur)
+            msg_end(p, d, true);
+        h->st = ST_TUNNEL;
+    }
+    while (p->head < p->tail) {
+        struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+        if (p->cb.tx_done)
+            p->cb.tx_done(p->u, tx);
+        p->head++;
+    }
+}
+
+bool http_parser_wants_data(const struct http_parser *p, enum http_dir d)
+{
+    return p->h[d].st != ST_TUNNEL;
+}
+
+void http_parser_free(struct http_parser *p)
+{
+    if (!p)
+        return;
+    body_free(&p->h[0].body);
+    body_free(&p->h[1].body);
+    free(p);
+}

@@ -1,0 +1,312 @@
+/*
+ * mbx_http.c - std.http's module adapter: the HTTP parser core on the engine.
+ *
+ * The adapter subscribes tcp.data and tcp.gap (reading both streams),
+ * tcp.close and tcp.timeout.  Per flow it keeps one word of ext storage: a
+ * pointer to the flow's parser, made on the first bytes that look like HTTP
+ * (a request line's method and space, or "HTTP/"), or a mark that the flow is
+ * not HTTP, after which its subscriptions are turned off for that flow.  The
+ * parser's callbacks become raised events (http_request, http_response,
+ * file_data, file_seen, payloads in mbx_http.h) and, if asked, EVE "http" and
+ * "fileinfo" records.  Once neither direction can matter any more (an opaque
+ * tunnel after CONNECT or 101), the flow stops asking for stream data.
+ *
+ * A parser is allocated once per HTTP flow (not per packet) and freed at
+ * tcp.close or tcp.timeout; mbx_engine_finish() fires tcp.timeout for every
+ * live flow, so nothing is left at the end of a run.
+ */
+#include "mbx_http.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parser.h"
+
+#define FLOW_NOT_HTTP ((struct http_parser *)(uintptr_t)1)
+
+struct mbx_http {
+    mbx_engine *e;                  /* the engine attached to */
+    struct mbx_http_options opt;    /* what to write */
+    bool bodies;                    /* decode/hash bodies on new flows */
+    int slot;                       /* per-flow ext slot: struct http_parser * */
+    int ev_req, ev_resp;            /* raised events */
+    int ev_fdata, ev_fseen;
+    int sub_data, sub_gap;          /* our subscriptions (turned off per flow) */
+    int sub_close, sub_timeout;
+    mbx_flow *flow;                 /* the flow whose parser is running */
+    struct mbx_http_stats st;       /* counters */
+};
+
+static struct http_parser **flow_slot(mbx_http *h, mbx_flow *f)
+{
+    return (struct http_parser **)mbx_flow_ext(f, h->slot);
+}
+
+/* ------------------------------------------------------------ EVE records */
+
+static void put_str(struct mbx_out *o, const char *key, const char *s)
+{
+    if (s[0])
+        mbx_out_str(o, key, s);
+}
+
+static void write_http(mbx_http *h, struct mbx_out *o, const struct mbx_http_tx *tx)
+{
+    mbx_out_begin(o, mbx_engine_now(h->e), "http", h->flow);
+    mbx_out_uint(o, "tx_id", tx->tx_id);
+    mbx_out_object(o, "http");
+    put_str(o, "hostname", tx->host);
+    put_str(o, "url", tx->uri);
+    put_str(o, "http_user_agent", tx->user_agent);
+    put_str(o, "http_content_type", tx->content_type);
+    put_str(o, "http_method", tx->method);
+    put_str(o, "protocol", tx->protocol);
+    if (tx->status)
+        mbx_out_int(o, "status", tx->status);
+    put_str(o, "redirect", tx->redirect);
+    mbx_out_uint(o, "length", tx->response_body_len);
+    /* not in Suricata's record: both body lengths, as Zeek's http.log has them */
+    mbx_out_uint(o, "request_body_len", tx->request_body_len);
+    mbx_out_uint(o, "response_body_len", tx->response_body_len);
+    mbx_out_end_object(o);
+    mbx_out_end(o);
+}
+
+static void write_fileinfo(mbx_http *h, struct mbx_out *o, const struct mbx_http_file_info *fi)
+{
+    mbx_out_begin(o, mbx_engine_now(h->e), "fileinfo", h->flow);
+    mbx_out_str(o, "app_proto", "http");
+    mbx_out_object(o, "fileinfo");
+    mbx_out_str(o, "filename", fi->name);
+    mbx_out_bool(o, "gaps", fi->gaps);
+    mbx_out_str(o, "state", mbx_http_file_state_name(fi->state));
+    if (fi->has_sha256)
+        mbx_out_hex(o, "sha256", fi->sha256, sizeof fi->sha256);
+    mbx_out_bool(o, "stored", false);
+    mbx_out_uint(o, "size", fi->size);
+    if (fi->tx)
+        mbx_out_uint(o, "tx_id", fi->tx->tx_id);
+    mbx_out_end_object(o);
+    mbx_out_end(o);
+}
+
+/* ------------------------------------------------------------ parser callbacks */
+
+static void cb_request(void *u, const struct mbx_http_tx *tx)
+{
+    mbx_http *h = u;
+    mbx_raise(h->e, h->ev_req, h->flow, MBX_CLIENT, tx);
+}
+
+static void cb_response(void *u, const struct mbx_http_tx *tx)
+{
+    mbx_http *h = u;
+    mbx_raise(h->e, h->ev_resp, h->flow, MBX_SERVER, tx);
+}
+
+static void cb_file_data(void *u, const struct mbx_http_file_data *d)
+{
+    mbx_http *h = u;
+    mbx_raise(h->e, h->ev_fdata, h->flow, d->file->side, d);
+}
+
+static void cb_file_end(void *u, const struct mbx_http_file_info *f)
+{
+    mbx_http *h = u;
+    struct mbx_out *o = mbx_engine_output(h->e);
+    h->st.files++;
+    mbx_raise(h->e, h->ev_fseen, h->flow, f->side, f);
+    if (h->opt.eve_fileinfo && o)
+        write_fileinfo(h, o, f);
+}
+
+static void cb_tx_done(void *u, const struct mbx_http_tx *tx)
+{
+    mbx_http *h = u;
+    struct mbx_out *o = mbx_engine_output(h->e);
+    h->st.transactions++;
+    if (h->opt.eve_http && o)
+        write_http(h, o, tx);
+}
+
+static void cb_anomaly(void *u, const struct mbx_http_tx *tx, enum mbx_http_anomaly a)
+{
+    mbx_http *h = u;
+    h->st.anomalies[a]++;
+}
+
+static const struct http_callbacks callbacks = {
+    cb_request, cb_response, cb_file_data, cb_file_end, cb_tx_done, cb_anomaly,
+};
+
+/* ------------------------------------------------------------ engine handlers */
+
+/* Does a stream that starts with data[0..n) carry HTTP?  1 yes, 0 no, -1 too
+ * few bytes to say. */
+static int looks_http(const uint8_t *d, size_t n, enum mbx_side side)
+{
+    if (side == MBX_SERVER) {
+        size_t m = n < 5 ? n : 5;
+        if (memcmp(d, "HTTP/", m) != 0)
+            return 0;
+        return n >= 5 ? 1 : -1;
+    }
+    for (size_t i = 0; i < n && i < 24; i++) {
+        uint8_t c = d[i];
+        if (c == ' ')
+            return i > 0 ? 1 : 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_'))
+            return 0;
+    }
+    return n >= 24 ? 0 : -1;
+}
+
+static void flow_off(mbx_http *h, mbx_flow *f)
+{
+    mbx_flow_unsubscribe(f, h->sub_data);
+    mbx_flow_unsubscribe(f, h->sub_gap);
+}
+
+static void on_data(const struct mbx_event *ev, void *u)
+{
+    mbx_http *h = u;
+    mbx_flow *f = ev->flow;
+    struct http_parser **pp = flow_slot(h, f);
+    if (!pp || *pp == FLOW_NOT_HTTP)
+        return;
+    mbx_stream *s = mbx_flow_stream(f, ev->side);
+    if (!s)
+        return;
+    const uint8_t *data;
+    size_t n = mbx_stream_peek(s, &data);
+    if (n == 0)
+        return;
+    if (!*pp) {
+        int r = looks_http(data, n, ev->side);
+        if (r < 0)
+            return; /* keep the bytes unread until we can tell */
+        if (r == 0) {
+            *pp = FLOW_NOT_HTTP;
+            mbx_stream_consume(s, n);
+            flow_off(h, f);
+            mbx_flow_unsubscribe(f, h->sub_close);
+            mbx_flow_unsubscribe(f, h->sub_timeout);
+            return;
+        }
+        *pp = http_parser_new(&callbacks, h, h->bodies);
+        if (!*pp) {
+            h->st.alloc_failures++;
+            *pp = FLOW_NOT_HTTP;
+            flow_off(h, f);
+            return;
+        }
+        h->st.flows++;
+    }
+    h->flow = f;
+    http_parser_feed(*pp, (enum http_dir)ev->side, data, n);
+    mbx_stream_consume(s, n);
+    if (!http_parser_wants_data(*pp, HTTP_DIR_REQ) && !http_parser_wants_data(*pp, HTTP_DIR_RESP))
+        flow_off(h, f);
+}
+
+static void on_gap(const struct mbx_event *ev, void *u)
+{
+    mbx_http *h = u;
+    struct http_parser **pp = flow_slot(h, ev->flow);
+    if (!pp || !*pp || *pp == FLOW_NOT_HTTP)
+        return;
+    h->flow = ev->flow;
+    http_parser_gap(*pp, (enum http_dir)ev->side, ev->len);
+}
+
+static void on_close(const struct mbx_event *ev, void *u)
+{
+    mbx_http *h = u;
+    struct http_parser **pp = flow_slot(h, ev->flow);
+    if (!pp || !*pp || *pp == FLOW_NOT_HTTP)
+        return;
+    enum mbx_flow_end end = mbx_flow_end(ev->flow);
+    h->flow = ev->flow;
+    http_parser_close(*pp, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN
+                               || end == MBX_END_RST);
+    http_parser_free(*pp);
+    *pp = FLOW_NOT_HTTP; /* a late segment must not start a new parser */
+}
+
+/* ------------------------------------------------------------ public */
+
+mbx_http *mbx_http_attach(mbx_engine *e, const struct mbx_http_options *opts)
+{
+    mbx_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    h->e = e;
+    if (opts)
+        h->opt = *opts;
+    h->bodies = h->opt.bodies || h->opt.eve_fileinfo;
+    int r = h->slot = mbx_flow_ext_register(e, sizeof(struct http_parser *));
+    if (r >= 0)
+        r = h->ev_req = mbx_event_register(e, "http_request");
+    if (r >= 0)
+        r = h->ev_resp = mbx_event_register(e, "http_response");
+    if (r >= 0)
+        r = h->ev_fdata = mbx_event_register(e, "file_data");
+    if (r >= 0)
+        r = h->ev_fseen = mbx_event_register(e, "file_seen");
+    if (r >= 0)
+        r = h->sub_data = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data, h,
+                                        MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER);
+    if (r >= 0)
+        r = h->sub_gap = mbx_subscribe(e, MBX_EV_TCP_GAP, on_gap, h, 0);
+    if (r >= 0)
+        r = h->sub_close = mbx_subscribe(e, MBX_EV_TCP_CLOSE, on_close, h, 0);
+    if (r >= 0)
+        r = h->sub_timeout = mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, on_close, h, 0);
+    if (r < 0) {
+        free(h);
+        errno = -r;
+        return NULL;
+    }
+    return h;
+}
+
+int mbx_http_ev_request(const mbx_http *h) { return h->ev_req; }
+int mbx_http_ev_response(const mbx_http *h) { return h->ev_resp; }
+int mbx_http_ev_file_data(const mbx_http *h) { return h->ev_fdata; }
+int mbx_http_ev_file_seen(const mbx_http *h) { return h->ev_fseen; }
+
+int mbx_http_subscribe_files(mbx_http *h, int ev, mbx_handler_fn fn, void *udata)
+{
+    if (ev != h->ev_fdata && ev != h->ev_fseen)
+        return -EINVAL;
+    h->bodies = true;
+    return mbx_subscribe(h->e, ev, fn, udata, 0);
+}
+
+void mbx_http_get_stats(const mbx_http *h, struct mbx_http_stats *out)
+{
+    *out = h->st;
+}
+
+void mbx_http_stats_print(const struct mbx_http_stats *s, FILE *fp)
+{
+    fprintf(fp, "http: %llu flows, %llu transactions, %llu files\n",
+            (unsigned long long)s->flows, (unsigned long long)s->transactions,
+            (unsigned long long)s->files);
+    for (int a = 0; a < MBX_HTTP_ANOM_N; a++)
+        if (s->anomalies[a])
+            fprintf(fp, "  http anomaly %-36s %llu\n",
+                    mbx_http_anomaly_name((enum mbx_http_anomaly)a),
+                    (unsigned long long)s->anomalies[a]);
+    if (s->alloc_failures)
+        fprintf(fp, "  http flows skipped (out of memory) %llu\n",
+                (unsigned long long)s->alloc_failures);
+}
+
+void mbx_http_detach(mbx_http *h)
+{
+    free(h);
+}
