@@ -58,7 +58,8 @@ enum mbx_linktype {
     MBX_LINK_SLL2 = 276,   /* Linux cooked v2 */
     MBX_LINK_IPV4 = 228,
     MBX_LINK_IPV6 = 229,
-    MBX_LINK_NULL = 0,     /* BSD loopback */
+    MBX_LINK_NULL = 0,     /* BSD loopback, family in the writer's byte order */
+    MBX_LINK_LOOP = 108,   /* OpenBSD loopback, family in network byte order */
 };
 
 /* Why a packet was not decoded.  X-macro so that names and counters agree. */
@@ -77,7 +78,6 @@ enum mbx_linktype {
     X(BAD_TCP_OPT, "malformed TCP option")                                     \
     X(TRUNC_UDP, "truncated UDP header")                                       \
     X(BAD_UDP_LEN, "bad UDP length")                                           \
-    X(TRUNC_PAYLOAD, "payload cut by the capture's snap length")               \
     X(OTHER_L4, "not TCP or UDP (ICMP, ...)")
 
 enum mbx_decode_err {
@@ -99,7 +99,10 @@ const char *mbx_decode_err_text(enum mbx_decode_err e); /* "truncated TCP header
 #define MBX_TCP_ECE 0x40
 #define MBX_TCP_CWR 0x80
 
-/* TCP options found in a segment (flags in mbx_pkt.opts). */
+/* TCP options found in a segment (flags in mbx_pkt.opts).  A known option with
+ * a wrong length, or a length running past the header, is MBX_DECODE_BAD_TCP_OPT;
+ * unknown options are skipped.  TFO is kind 34 (RFC 7413) or the experimental
+ * kind 254 with magic 0xf989. */
 #define MBX_OPT_MSS 0x01
 #define MBX_OPT_WSCALE 0x02
 #define MBX_OPT_SACK_PERM 0x04
@@ -107,7 +110,15 @@ const char *mbx_decode_err_text(enum mbx_decode_err e); /* "truncated TCP header
 #define MBX_OPT_SACK 0x10
 #define MBX_OPT_TFO 0x20
 
-/* A decoded packet.  Points into the frame; valid during its processing. */
+/* Packet flags (mbx_pkt.pflags). */
+#define MBX_PKT_TRUNCATED 0x01 /* the snap length cut payload bytes that the IP (or
+                                * UDP) length says were sent: payload_len counts only
+                                * the captured ones; the TCP layer treats the rest as a
+                                * gap.  Such a packet still decodes (MBX_DECODE_OK). */
+
+/* A decoded packet.  Points into the frame; valid during its processing.
+ * Fields past the layer where decoding stopped are zero; on MBX_DECODE_FRAGMENT
+ * and MBX_DECODE_OTHER_L4 the IP fields (addresses, proto, ip_len) are filled. */
 struct mbx_pkt {
     const uint8_t *frame;     /* first byte of the link-layer frame */
     uint32_t caplen;          /* bytes captured */
@@ -115,66 +126,101 @@ struct mbx_pkt {
     mbx_time ts;              /* capture time */
     uint16_t l3_off;          /* offset of the IP header in frame */
     uint16_t l4_off;          /* offset of the TCP/UDP header in frame */
-    uint16_t vlan[2];         /* outer, inner 802.1Q VLAN id (0: none) */
-    uint8_t nvlan;            /* VLAN tags seen */
+    uint16_t vlan[2];         /* outer, inner 802.1Q/802.1ad VLAN id (0: none) */
+    uint8_t nvlan;            /* VLAN tags seen (may exceed 2; at most 8 are skipped) */
     uint8_t ip_ver;           /* 4 or 6 */
-    uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP */
+    uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP (or the L4 protocol found) */
     uint8_t ttl;              /* IPv4 TTL or IPv6 hop limit */
-    uint16_t ip_len;          /* IP datagram length per the IP header */
+    uint8_t pflags;           /* MBX_PKT_* */
+    uint8_t tcp_hlen;         /* TCP header length in bytes (options included) */
+    uint32_t ip_len;          /* IP datagram length per the IP header (v6: 40 + payload
+                               * length; a zero length field, as TSO captures have, is
+                               * taken as the frame's length) */
     struct mbx_addr src, dst; /* addresses */
     uint16_t sport, dport;    /* ports, host order */
     const uint8_t *payload;   /* first byte of the L4 payload */
-    uint32_t payload_len;     /* L4 payload bytes present (not past ip_len) */
+    uint32_t payload_len;     /* L4 payload bytes present: not past the IP (or UDP)
+                               * length (Ethernet padding is not payload), not past
+                               * caplen (then MBX_PKT_TRUNCATED) */
     /* TCP only */
     uint32_t seq, ack;        /* host order */
     uint16_t win;             /* raw window field */
     uint16_t urp;             /* urgent pointer */
     uint8_t tcp_flags;        /* MBX_TCP_* */
     uint8_t opts;             /* MBX_OPT_* present */
-    uint8_t wscale;           /* window scale shift (if MBX_OPT_WSCALE) */
+    uint8_t wscale;           /* window scale shift (if MBX_OPT_WSCALE; > 14 read as 14) */
+    uint8_t nsack;            /* SACK blocks in the option (if MBX_OPT_SACK, 1..4) */
     uint16_t mss;             /* (if MBX_OPT_MSS) */
     uint32_t tsval, tsecr;    /* (if MBX_OPT_TS) */
 };
 
 /* Decode one frame.  Returns MBX_DECODE_OK (p filled for a TCP or UDP packet)
- * or the reason it was skipped.  Never reads outside [data, data + caplen). */
+ * or the reason it was skipped.  Never reads outside [data, data + caplen), never
+ * allocates, does not verify checksums.  Link types: Ethernet (802.1Q, 802.1ad and
+ * 0x9100 tags, PPPoE session carrying IPv4 or IPv6), SLL, SLL2, raw IP (12, 14, 101,
+ * 228, 229), NULL and LOOP.  IPv4 with options; IPv6 skipping hop-by-hop, routing,
+ * destination options, AH and atomic fragment headers; any other fragment (IPv4 MF
+ * or offset, IPv6 fragment header) is MBX_DECODE_FRAGMENT. */
 enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *data,
                                uint32_t caplen, uint32_t wirelen, mbx_time ts);
 
 /* ---------------------------------------------------------------- 3 sources */
 
-/* One frame handed over by a source. */
+/* One frame handed over by a source.  The bytes stay valid until the frame is
+ * handed back with mbx_source_done() or, if it never is, until the next call of
+ * mbx_source_next() (libpcap, DPDK) or mbx_source_close() (mmapped pcap files). */
 struct mbx_frame {
-    const uint8_t *data;
-    uint32_t caplen, wirelen;
-    mbx_time ts;
-    int linktype;
-    void *priv; /* the source's handle on the frame (a DPDK mbuf) */
+    const uint8_t *data;      /* first byte of the link-layer frame */
+    uint32_t caplen, wirelen; /* captured and on-the-wire lengths (wirelen >= caplen) */
+    mbx_time ts;              /* capture time in ns (DPDK without a timestamp: wall clock) */
+    int linktype;             /* enum mbx_linktype (LINKTYPE_ value) */
+    void *priv;               /* the source's handle on the frame (a DPDK mbuf) */
 };
 
 struct mbx_source;
 
-/* A capture file: classic pcap (any byte order, us or ns) is read through
- * mmap without copying; pcapng through libpcap.  "-" is standard input.
- * On failure returns NULL and writes one line saying why into err. */
+/* A capture file, its format found by its magic: classic pcap (either byte
+ * order, us or ns) is read through mmap without copying; pcapng through libpcap.
+ * "-" (standard input) and other non-seekable files go through libpcap.
+ * On failure returns NULL and writes one line saying why into err, starting
+ * with the path: "x.txt: not a pcap or pcapng capture", "x.pcap: empty file, not
+ * a capture", "x.pcap: truncated global header (10 of 24 bytes)", or the system's
+ * reason ("No such file or directory").  A record whose caplen exceeds the
+ * file's snap length or 256 KiB ends the input with -EINVAL. */
 struct mbx_source *mbx_source_open_file(const char *path, char *err, size_t errlen);
-/* Live capture through libpcap. */
+/* Live capture through libpcap (immediate mode, promiscuous, snap length
+ * 262144).  mbx_source_next() returns -EAGAIN when nothing arrived in 100 ms. */
 struct mbx_source *mbx_source_open_live(const char *iface, char *err, size_t errlen);
 /* DPDK: argv are the EAL arguments (argv[0] is a program name); ports are
- * ethdev port ids.  inline_pair: forward each packet port a <-> port b. */
+ * ethdev port ids (NULL, 0: every available port).  inline_pair: ports[0] <->
+ * ports[1], each frame handed back with forward == true is sent out of the other
+ * port.  rte_eal_init() can run only once per process (a DPDK limit): the first
+ * call starts the EAL with argv, later calls reuse it and ignore argv (ports may
+ * be opened again after mbx_source_close()).  Each port gets one RX and one TX
+ * queue, over one pool of 8191 mbufs; bursts are at most 32 frames.
+ * Timestamps: on net_pcap ports the capture's time (the mbuf dynamic field
+ * "rte_dynfield_timestamp", which net_pcap fills in us), else the wall clock at
+ * reception.  End of input: only a port of a net_pcap vdev reading a file
+ * (--vdev=net_pcapN,rx_pcap=FILE among the EAL arguments) can end: it is done
+ * after 64 empty bursts in a row (net_pcap's rx_burst returns 0 only at the end
+ * of its file or when the pool is empty, and every frame of the previous burst
+ * has been freed before each poll); when every port is done, mbx_source_next()
+ * returns 0.  Otherwise an empty poll returns -EAGAIN. */
 struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports,
                                         int nports, bool inline_pair, char *err,
                                         size_t errlen);
 
-/* Up to max frames.  Returns the count, 0 at the end of input, or a negative
- * errno with the reason in mbx_source_error().  A truncated capture file ends
- * with -EIO after its last whole record. */
+/* Up to max frames.  Returns the count, 0 at the end of input, -EAGAIN when a
+ * live source had nothing to give now (call again), or another negative errno
+ * with the reason in mbx_source_error().  A truncated capture file ends with
+ * -EIO after its last whole record ("trace.pcap: truncated record at offset
+ * 1234 (packet 57)"); errors are sticky: later calls return the same value. */
 int mbx_source_next(struct mbx_source *s, struct mbx_frame *f, int max);
 /* Hand frames back with their verdicts (true: forward, false: drop).  Monitor
  * mode sources only release them. */
 void mbx_source_done(struct mbx_source *s, struct mbx_frame *f, const bool *forward, int n);
-const char *mbx_source_error(const struct mbx_source *s);
-void mbx_source_close(struct mbx_source *s);
+const char *mbx_source_error(const struct mbx_source *s); /* "" if none */
+void mbx_source_close(struct mbx_source *s);                /* NULL is fine */
 
 /* ---------------------------------------------------------------- 4 engine */
 
