@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/run.sh - issue 2's benchmark: mbx-streams --count against its peers, side by side
+# in one run, one core each (taskset), on one capture from the page cache.
+#
+# usage: bench/run.sh [CAPTURE]   (default: a fresh ../shared/testbed/gen_perf_trace.sh capture
+#                                   in $MBX_BENCH_DIR, default /var/tmp/mbx-perf)
+# env:   MBX_BUILD (build dir, default build), RUNS (best of, default 3)
+# Prints a markdown table: tool, packets/s, Gbit/s, peak RSS, ratio to mbx.  Not a test.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$HERE/.." && pwd)
+BUILD=${MBX_BUILD:-$SRC/build}; SHARED=${MBX_SHARED:-$SRC/../shared}; RUNS=${RUNS:-3}
+DIR=${MBX_BENCH_DIR:-/var/tmp/mbx-perf}; mkdir -p "$DIR/bin"
+CAP=${1:-$DIR/perf.pcap}
+if [ ! -s "$CAP" ]; then
+  echo "bench: making $CAP with gen_perf_trace.sh (~1.5 GB, ~1 min)" >&2
+  bash "$SHARED/testbed/gen_perf_trace.sh" -o "$DIR" >&2
+fi
+gcc -O2 -o "$DIR/bin/readfloor" "$SHARED/tools/readfloor.c"
+gcc -O2 -o "$DIR/bin/nids_count" "$HERE/nids_count.c" -lnids -lpcap
+STREAMS=$BUILD/examples/c/mbx-streams
+[ -x "$STREAMS" ] || { echo "bench: build mbx-streams first ($STREAMS)" >&2; exit 2; }
+PKTS=$(capinfos -c -M "$CAP" | awk -F': *' '/Number of packets/ {print $2}')
+BYTES=$(capinfos -d -M "$CAP" | awk -F': *' '/Data size/ {print $2+0}')
+cat "$CAP" > /dev/null   # into the page cache
+
+# run NAME CMD...: best wall time of RUNS runs on core 1, peak RSS of the best run
+declare -A T R
+run() {
+  local name=$1; shift; local best= rss=
+  for _ in $(seq "$RUNS"); do
+    local t0 t1 m
+    t0=$(date +%s.%N)
+    m=$( { /usr/bin/time -f "%M" taskset -c 1 "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    t1=$(date +%s.%N)
+    local dt; dt=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || (( $(echo "$dt < $best" | bc -l) )); then best=$dt; rss=$m; fi
+  done
+  T[$name]=$best; R[$name]=$rss
+}
+run "readfloor touch" "$DIR/bin/readfloor" touch "$CAP"
+run "readfloor copy" "$DIR/bin/readfloor" copy "$CAP"
+run "mbx-streams --count" "$STREAMS" --count -r "$CAP"
+run "tcpdump -r -w /dev/null" tcpdump -r "$CAP" -w /dev/null
+run "libnids (nids_count)" "$DIR/bin/nids_count" "$CAP"
+rm -rf "$DIR/tcpflow.out"; mkdir -p "$DIR/tcpflow.out"
+run "tcpflow" tcpflow -r "$CAP" -o "$DIR/tcpflow.out"
+rm -rf "$DIR/tcpflow.out"
+
+echo "capture: $CAP, $PKTS packets, $BYTES bytes; best of $RUNS, one core (taskset -c 1); $(date -u +%F)"
+echo
+echo "| tool | Mpps | Gbit/s | peak RSS (MiB) | mbx-streams is × faster |"
+echo "|---|---:|---:|---:|---:|"
+M=${T["mbx-streams --count"]}
+for name in "readfloor touch" "readfloor copy" "mbx-streams --count" "tcpdump -r -w /dev/null" \
+            "libnids (nids_count)" "tcpflow"; do
+  t=${T[$name]}
+  printf '| %s | %.2f | %.2f | %.0f | %.2f |\n' "$name" "$(echo "$PKTS / $t / 1000000" | bc -l)" \
+    "$(echo "$BYTES * 8 / $t / 1000000000" | bc -l)" "$(echo "${R[$name]} / 1024" | bc -l)" \
+    "$(echo "$t / $M" | bc -l)"
+done
