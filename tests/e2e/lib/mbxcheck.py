@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""mbxcheck.py - helpers for the end-to-end tests of mbx-streams (tests/e2e/*.sh).
+
+Subcommands (each prints what it found; exit status 0 = the check holds):
+  bodies DIR MANIFEST      cut every HTTP/1.1 response body out of DIR/*.s2c (status
+                           line, headers, Content-Length or chunked, keep-alive
+                           sequence) and match each manifest row's sha256 against them
+  tcpflow OURDIR TFDIR     per-direction byte totals of mbx-streams' files against the
+                           files tcpflow wrote for the same capture
+  sizes DIR                check that every stream file's size equals delivered +
+                           gap_bytes of its direction in DIR/flows.jsonl
+  get JSONL N PATH         print field PATH (a.b.c) of record N (in flow_id order)
+  count JSONL              number of records
+  cid JSONL PCAP           community_id of every record equals tshark's for the tuple
+  interleave DIR TEXT      TEXT (PcapPlusPlus's expected output: both sides' data in
+                           delivery order, "[N bytes missing]" for holes) is an
+                           interleaving of runs of one connection's .c2s and .s2c
+  garbage OUT N SEED       write a pcap (Ethernet) of N records of random bytes
+  cut IN OUT WHERE         copy a pcap cut mid-record (WHERE=record) or inside a record
+                           header (WHERE=header)
+"""
+import glob
+import hashlib
+import json
+import os
+import random
+import re
+import struct
+import subprocess
+import sys
+
+
+def load(jsonl):
+    recs = [json.loads(l) for l in open(jsonl) if l.strip()]
+    recs.sort(key=lambda r: r.get("flow_id", 0))
+    return recs
+
+
+def http_bodies(data):
+    """Yield (status, body) for each HTTP/1.x response in one server->client stream."""
+    pos = 0
+    while pos < len(data):
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0:
+            return
+        head = data[pos:end].decode("latin-1").split("\r\n")
+        m = re.match(r"HTTP/1\.[01] (\d{3})", head[0])
+        if not m:
+            raise ValueError("not a status line at offset %d: %r" % (pos, head[0][:40]))
+        status = int(m.group(1))
+        hdrs = {}
+        for h in head[1:]:
+            k, _, v = h.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        pos = end + 4
+        if status in (204, 304) or 100 <= status < 200:
+            yield status, b""
+            continue
+        if "chunked" in hdrs.get("transfer-encoding", "").lower():
+            body = b""
+            while True:
+                le = data.index(b"\r\n", pos)
+                n = int(data[pos:le].split(b";")[0], 16)
+                pos = le + 2
+                if n == 0:
+                    pos = data.index(b"\r\n", pos) + 2
+                    break
+                body += data[pos:pos + n]
+                pos += n + 2
+            yield status, body
+        else:
+            n = int(hdrs.get("content-length", "0"))
+            yield status, data[pos:pos + n]
+            pos += n
+
+
+def cmd_bodies(d, manifest):
+    want = {}
+    for line in open(manifest):
+        f, size, sha = line.split()
+        want[sha] = f
+    got = {}
+    nresp = 0
+    for path in sorted(glob.glob(os.path.join(d, "*.s2c"))):
+        data = open(path, "rb").read()
+        try:
+            for status, body in http_bodies(data):
+                nresp += 1
+                got.setdefault(hashlib.sha256(body).hexdigest(), []).append(
+                    (os.path.basename(path), status, len(body)))
+        except (ValueError, IndexError) as e:
+            print("  %s: cannot parse: %s" % (os.path.basename(path), e))
+    ok = 0
+    for sha, f in sorted(want.items(), key=lambda x: x[1]):
+        if sha in got:
+            ok += 1
+        else:
+            print("  MISSING body of %s (sha256 %s...)" % (f, sha[:16]))
+    print("bodies: %d responses parsed, %d of %d manifest bodies matched" % (nresp, ok, len(want)))
+    return 0 if ok == len(want) else 1
+
+
+def tf_key(name):
+    """tcpflow's file name 010.201.000.001.38516-010.201.000.002.00080[cN] -> tuple."""
+    m = re.match(r"^(\d{3})\.(\d{3})\.(\d{3})\.(\d{3})\.(\d{5})-(\d{3})\.(\d{3})\.(\d{3})\.(\d{3})"
+                 r"\.(\d{5})(c\d+)?$", name)
+    if not m:
+        return None
+    g = [int(x) for x in m.groups()[:10]]
+    return ("%d.%d.%d.%d" % tuple(g[0:4]), g[4], "%d.%d.%d.%d" % tuple(g[5:9]), g[9])
+
+
+def our_key(name):
+    m = re.match(r"^(.+)\.(\d+)-(.+)\.(\d+)-(\d+)\.(c2s|s2c)$", name)
+    if not m:
+        return None
+    c, cp, s, sp = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+    return (c, cp, s, sp) if m.group(6) == "c2s" else (s, sp, c, cp)
+
+
+def cmd_tcpflow(ours, tf):
+    a, b = {}, {}
+    for p in glob.glob(os.path.join(ours, "*.c2s")) + glob.glob(os.path.join(ours, "*.s2c")):
+        k = our_key(os.path.basename(p))
+        a[k] = a.get(k, 0) + os.path.getsize(p)
+    for p in glob.glob(os.path.join(tf, "*")):
+        k = tf_key(os.path.basename(p))
+        if k:
+            b[k] = b.get(k, 0) + os.path.getsize(p)
+    bad = 0
+    for k in sorted(set(a) | set(b)):
+        if a.get(k, 0) != b.get(k, 0):
+            bad += 1
+            print("  %s:%d -> %s:%d  mbx %d  tcpflow %d" % (k + (a.get(k, 0), b.get(k, 0))))
+    print("tcpflow: %d directions, total mbx %d bytes, tcpflow %d bytes, %d differ"
+          % (len(set(a) | set(b)), sum(a.values()), sum(b.values()), bad))
+    return 0 if bad == 0 else 1
+
+
+def cmd_sizes(d):
+    bad = 0
+    n = 0
+    for r in load(os.path.join(d, "flows.jsonl")):
+        t = r["tcp_conn"]
+        for side, ext in (("c2s", "c2s"), ("s2c", "s2c")):
+            p = os.path.join(d, "%s.%d-%s.%d-%d.%s" % (r["src_ip"], r["src_port"], r["dest_ip"],
+                                                      r["dest_port"], t["n"], ext))
+            size = os.path.getsize(p) if os.path.exists(p) else 0
+            want = t[side]["delivered"] + t[side]["gap_bytes"]
+            n += 1
+            if size != want:
+                bad += 1
+                print("  %s: size %d, delivered+gap %d" % (os.path.basename(p), size, want))
+    print("sizes: %d directions, %d differ" % (n, bad))
+    return 0 if bad == 0 else 1
+
+
+def get(rec, path):
+    for p in path.split("."):
+        rec = rec[int(p)] if isinstance(rec, list) else rec[p]
+    return rec
+
+
+def cmd_get(jsonl, n, path):
+    v = get(load(jsonl)[int(n)], path)
+    print(json.dumps(v) if not isinstance(v, str) else v)
+    return 0
+
+
+def cmd_cid(jsonl, pcap):
+    out = subprocess.run(["tshark", "--enable-protocol", "communityid", "-r", pcap, "-T", "fields",
+                          "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst",
+                          "-e", "ipv6.dst", "-e", "tcp.dstport", "-e", "communityid", "tcp"],
+                         capture_output=True, text=True).stdout
+    ts = {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if len(f) < 7 or not f[6]:
+            continue
+        s, d = f[0] or f[1], f[3] or f[4]
+        ts[(s, int(f[2]), d, int(f[5]))] = f[6]
+    bad = 0
+    recs = load(jsonl)
+    for r in recs:
+        k = (r["src_ip"], r["src_port"], r["dest_ip"], r["dest_port"])
+        if ts.get(k) != r["community_id"]:
+            bad += 1
+            print("  %s: mbx %s tshark %s" % (k, r["community_id"], ts.get(k)))
+    print("community_id: %d records, %d differ from tshark" % (len(recs), bad))
+    return 0 if bad == 0 and recs else 1
+
+
+def interleaves(e, a, b):
+    """True if e is a concatenation of runs taken alternately from the fronts of a and
+    b, using both to the end.  Runs are taken longest first (backtracking on failure)."""
+    sys.setrecursionlimit(100000)
+    seen = set()
+
+    def lcp(x, xi, p):
+        n = 0
+        m = min(len(x) - xi, len(e) - p)
+        while n < m and x[xi + n] == e[p + n]:
+            n += 1
+        return n
+
+    def go(p, i, j):
+        if p == len(e):
+            return i == len(a) and j == len(b)
+        if (p, i, j) in seen:
+            return False
+        seen.add((p, i, j))
+        la, lb = lcp(a, i, p), lcp(b, j, p)
+        for k in range(la, 0, -1) if la >= lb else ():
+            if go(p + k, i + k, j):
+                return True
+        for k in range(lb, 0, -1):
+            if go(p + k, i, j + k):
+                return True
+        for k in range(la, 0, -1) if la < lb else ():
+            if go(p + k, i + k, j):
+                return True
+        return False
+
+    return go(0, 0, 0)
+
+
+def cmd_interleave(d, text):
+    e = open(text, "rb").read()
+    e = re.sub(rb"\[(\d+) bytes missing\]", lambda m: b"\0" * int(m.group(1)), e)
+    recs = load(os.path.join(d, "flows.jsonl"))
+    for r in recs:
+        base = os.path.join(d, "%s.%d-%s.%d-%d." % (r["src_ip"], r["src_port"], r["dest_ip"],
+                                                    r["dest_port"], r["tcp_conn"]["n"]))
+        ab = []
+        for ext in ("c2s", "s2c"):
+            ab.append(open(base + ext, "rb").read() if os.path.exists(base + ext) else b"")
+        if sum(map(len, ab)) == len(e) and interleaves(e, ab[0], ab[1]):
+            print("interleave: %s = connection %s:%d -> %s:%d (%d + %d bytes)"
+                  % (os.path.basename(text), r["src_ip"], r["src_port"], r["dest_ip"],
+                     r["dest_port"], len(ab[0]), len(ab[1])))
+            return 0
+    print("interleave: %s (%d bytes) matches none of %d connections" % (text, len(e), len(recs)))
+    for r in recs:
+        t = r["tcp_conn"]
+        print("  %s:%d -> %s:%d c2s %d s2c %d" % (r["src_ip"], r["src_port"], r["dest_ip"],
+                                                r["dest_port"], t["c2s"]["delivered"],
+                                                t["s2c"]["delivered"]))
+    return 1
+
+
+def cmd_garbage(out, n, seed):
+    rnd = random.Random(int(seed))
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(int(n)):
+            ln = rnd.choice([0, 1, 13, 14, 20, 34, 54, 60, rnd.randrange(0, 1600)])
+            # Half the records start like an Ethernet + IPv4/IPv6 + TCP/UDP frame, so
+            # that decoding goes deep before the bytes stop making sense.
+            b = bytearray(rnd.getrandbits(8) for _ in range(ln))
+            if ln >= 34 and i % 2 == 0:
+                b[12:14] = rnd.choice([b"\x08\x00", b"\x86\xdd", b"\x81\x00", b"\x88\x64"])
+                b[14] = rnd.choice([0x45, 0x46, 0x4f, 0x60, 0x40])
+                if ln > 23:
+                    b[23] = rnd.choice([6, 17, 6, 1])
+            wire = ln + rnd.choice([0, 0, 10])
+            f.write(struct.pack("<IIII", 1000000 + i, i, ln, wire))
+            f.write(bytes(b))
+    return 0
+
+
+def cmd_cut(src, out, where):
+    data = open(src, "rb").read()
+    magic = struct.unpack("<I", data[:4])[0]
+    e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    off, recs = 24, []
+    while off + 16 <= len(data):
+        incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+        recs.append((off, incl))
+        off += 16 + incl
+    k = len(recs) // 2
+    o, incl = recs[k]
+    cut = o + 16 + incl // 2 if where == "record" else o + 7
+    open(out, "wb").write(data[:cut])
+    print("cut %s at byte %d (record %d of %d, %s)" % (src, cut, k + 1, len(recs), where))
+    return 0
+
+
+def main():
+    cmds = {"bodies": cmd_bodies, "tcpflow": cmd_tcpflow, "sizes": cmd_sizes, "get": cmd_get,
+            "count": lambda j: print(len(load(j))) or 0, "cid": cmd_cid,
+            "garbage": cmd_garbage, "interleave": cmd_interleave, "cut": cmd_cut}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        print(__doc__)
+        return 2
+    return cmds[sys.argv[1]](*sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
