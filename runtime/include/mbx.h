@@ -15,7 +15,7 @@
  *
  * Sections: 1 basics, 2 decode, 3 sources, 4 engine, 5 flows and TCP halves,
  * 6 streams, 7 events and subscriptions, 8 actions, 9 timers, 10 output,
- * 11 statistics.
+ * 11 statistics, 12 tables, 13 programs (what generated code calls).
  */
 #ifndef MBX_H
 #define MBX_H
@@ -157,10 +157,11 @@ struct mbx_pkt {
 /* Decode one frame.  Returns MBX_DECODE_OK (p filled for a TCP or UDP packet)
  * or the reason it was skipped.  Never reads outside [data, data + caplen), never
  * allocates, does not verify checksums.  Link types: Ethernet (802.1Q, 802.1ad and
- * 0x9100 tags, PPPoE session carrying IPv4 or IPv6), SLL, SLL2, raw IP (12, 14, 101,
- * 228, 229), NULL and LOOP.  IPv4 with options; IPv6 skipping hop-by-hop, routing,
- * destination options, AH and atomic fragment headers; any other fragment (IPv4 MF
- * or offset, IPv6 fragment header) is MBX_DECODE_FRAGMENT. */
+ * 0x9100 tags; PPPoE session carrying IPv4 or IPv6, its PPP protocol field
+ * compressed or not), SLL, SLL2, raw IP (12, 14, 101, 228, 229), NULL and LOOP.
+ * IPv4 with options; IPv6 skipping hop-by-hop, routing, destination options, AH
+ * and atomic fragment headers; any other fragment (IPv4 MF or offset, IPv6
+ * fragment header) is MBX_DECODE_FRAGMENT. */
 enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *data,
                                uint32_t caplen, uint32_t wirelen, mbx_time ts);
 

@@ -3,10 +3,9 @@
  *
  * An address is 16 bytes; IPv4 is kept IPv4-mapped (::ffff:a.b.c.d) so that the
  * flow table and every comparison treat both families alike.  The text form is
- * dotted quad for IPv4 and RFC 5952 for IPv6 (lower-case hex, the longest run of
- * two or more zero groups as "::", the first such run on a tie), which is what
- * inet_ntop and `ip -6` print.  Written by hand so that output code can call it
- * per event without libc's locale machinery.
+ * the dotted quad for IPv4 (written here: output code calls it per record) and
+ * inet_ntop's for IPv6 (RFC 5952: lower case, the longest zero run as "::"), the
+ * form `ip -6` prints.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,18 +31,6 @@ static char *addr_put_u8(char *p, unsigned v)
     return p;
 }
 
-/* Appends the hex form of v without leading zeros. */
-static char *addr_put_hex16(char *p, unsigned v)
-{
-    static const char hex[] = "0123456789abcdef";
-    int shift = 12;
-    while (shift > 0 && ((v >> shift) & 0xf) == 0)
-        shift -= 4;
-    for (; shift >= 0; shift -= 4)
-        *p++ = hex[(v >> shift) & 0xf];
-    return p;
-}
-
 char *mbx_addr_str(const struct mbx_addr *a, char *buf, size_t len)
 {
     char tmp[48];
@@ -54,41 +41,12 @@ char *mbx_addr_str(const struct mbx_addr *a, char *buf, size_t len)
             if (i < 15)
                 *p++ = '.';
         }
-    } else {
-        unsigned g[8];
-        for (int i = 0; i < 8; i++)
-            g[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
-        int best = -1, best_len = 1; /* a single zero group is not compressed */
-        for (int i = 0; i < 8;) {
-            if (g[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && g[j] == 0)
-                j++;
-            if (j - i > best_len) {
-                best = i;
-                best_len = j - i;
-            }
-            i = j;
-        }
-        for (int i = 0; i < 8; i++) {
-            if (i == best) {
-                *p++ = ':';
-                if (i == 0)
-                    *p++ = ':';
-                i += best_len - 1;
-                continue;
-            }
-            p = addr_put_hex16(p, g[i]);
-            if (i < 7)
-                *p++ = ':';
-        }
+        *p = '\0';
+    } else if (!inet_ntop(AF_INET6, a->b, tmp, sizeof tmp)) {
+        tmp[0] = '\0';
     }
-    *p = '\0';
+    size_t n = strlen(tmp);
     if (len > 0) {
-        size_t n = (size_t)(p - tmp);
         if (n >= len)
             n = len - 1;
         memcpy(buf, tmp, n);

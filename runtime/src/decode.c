@@ -104,19 +104,28 @@ static enum mbx_decode_err dec_ethertype(struct mbx_pkt *p, const uint8_t *d, ui
         *ver = 6;
         break;
     case DEC_ETH_PPPOE: {
-        /* ver/type, code, session id, length, then the PPP protocol field */
-        if (off + 8 > caplen)
+        /* ver/type 0x11, code 0, session id, length, then the PPP protocol field:
+         * 2 bytes, or 1 when compressed (RFC 1661 6.5: an odd first byte) */
+        if (off + 7 > caplen)
             return MBX_DECODE_TRUNC_L2;
         if (d[off] != 0x11 || d[off + 1] != 0x00)
             return MBX_DECODE_NOT_IP;
-        uint16_t ppp = dec_be16(d + off + 6);
+        uint16_t ppp;
+        if (d[off + 6] & 1) {
+            ppp = d[off + 6];
+            off += 7;
+        } else {
+            if (off + 8 > caplen)
+                return MBX_DECODE_TRUNC_L2;
+            ppp = dec_be16(d + off + 6);
+            off += 8;
+        }
         if (ppp == DEC_PPP_IPV4)
             *ver = 4;
         else if (ppp == DEC_PPP_IPV6)
             *ver = 6;
         else
             return MBX_DECODE_NOT_IP;
-        off += 8;
         break;
     }
     default:
