@@ -1,0 +1,599 @@
+/*
+ * stream.c - stream reassembly: the bytes one side of a TCP connection sent,
+ * in order, with nothing lost silently.
+ *
+ * A stream exists only for a side that some subscription reads (MBX_SUB_READ_*,
+ * or a tcp.data / tcp.rexmit / tcp.gap subscription).  Its buffer is linear and
+ * indexed by stream offset: buf[o - base_off].  It holds, in order, up to
+ * STREAM_KEEP delivered bytes kept to compare retransmissions with, the unread
+ * bytes [read_off, end_off), and queued intervals past end_off (out-of-order
+ * segments, and under the last-wins policy in-order bytes not yet ACKed).
+ * Queued intervals are a sorted list of [start, end) nodes from a pool; at most
+ * ooo_max_segs of them (an in-order segment is always accepted).
+ *
+ * Overlap policies.  First-wins (default): a byte, once stored, is never
+ * overwritten, and in-order bytes are delivered at once.  Last-wins: a byte is
+ * overwritten by any later copy until it is delivered, and bytes are delivered
+ * only when the peer ACKs them (or at FIN/RST/end of flow, or when more than
+ * STREAM_MAX_BUF/4 bytes wait, or at once on a one-sided capture where the peer
+ * was never seen).  Either way, a copy whose bytes differ from those stored or
+ * delivered (still kept) marks the segment inconsistent (tcp.rexmit).
+ *
+ * Gaps.  A hole at end_off becomes a tcp.gap (offset, length, reason) when the
+ * peer ACKs past it (LOSS), at once when its bytes were dropped on purpose
+ * (OOO_FULL, MEMORY, SNAPLEN: the last such range is remembered), or when the
+ * flow ends (LOSS, or EVICTED).  After a gap the unread bytes before it are
+ * dropped (a reader's unread window is always contiguous).  Bytes past
+ * config.stream_depth are counted once each (depth_end) and reported as DEPTH
+ * gaps.  Every gap is counted in the half and in the run's statistics.
+ *
+ * Buffers come from size-class free lists (4 KiB << k up to STREAM_MAX_BUF),
+ * accounted against config.stream_mem; a class is malloc'd only when its free
+ * list is empty, then recycled, so steady state allocates nothing.  When a
+ * reader never consumes, the oldest delivered bytes are consumed for it once
+ * the window reaches STREAM_MAX_BUF (they were all announced by tcp.data).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "seq.h"
+
+#define HOLD_MAX (STREAM_MAX_BUF / 4)
+
+int stream_init(mbx_engine *e)
+{
+    uint64_t n = (uint64_t)e->cfg.max_flows * 2;
+    if (n > (1u << 22))
+        n = 1u << 22;
+    if (n < 65536)
+        n = 65536;
+    e->streams = calloc((size_t)e->cfg.max_flows * 2, sizeof(*e->streams));
+    e->segs = calloc(n, sizeof(*e->segs));
+    if (!e->streams || !e->segs)
+        return -ENOMEM;
+    e->nsegs = (uint32_t)n;
+    return 0;
+}
+
+void stream_fini(mbx_engine *e)
+{
+    for (int k = 0; k < STREAM_NCLASS; k++) {
+        void *b = e->buf_free[k];
+        while (b) {
+            void *next;
+            memcpy(&next, b, sizeof(next));
+            free(b);
+            b = next;
+        }
+        e->buf_free[k] = NULL;
+    }
+    free(e->streams);
+    free(e->segs);
+    e->streams = NULL;
+    e->segs = NULL;
+}
+
+/* ---------------------------------------------------------------- pools */
+
+static int buf_class(uint64_t size)
+{
+    int k = 0;
+    while ((uint64_t)STREAM_MIN_BUF << k < size)
+        k++;
+    return k;
+}
+
+static uint8_t *buf_get(mbx_engine *e, int k)
+{
+    uint8_t *b = e->buf_free[k];
+    if (b) {
+        memcpy(&e->buf_free[k], b, sizeof(void *));
+        return b;
+    }
+    return malloc((size_t)STREAM_MIN_BUF << k);
+}
+
+static void buf_put(mbx_engine *e, uint8_t *b, uint32_t cap)
+{
+    if (!b)
+        return;
+    int k = buf_class(cap);
+    memcpy(b, &e->buf_free[k], sizeof(void *));
+    e->buf_free[k] = b;
+    e->mem_used -= cap;
+}
+
+static struct stream_seg *seg_at(mbx_engine *e, uint32_t i)
+{
+    return &e->segs[i - 1];
+}
+
+static uint32_t seg_alloc(mbx_engine *e, uint64_t start, uint64_t end)
+{
+    uint32_t i;
+    if (e->seg_free) {
+        i = e->seg_free;
+        e->seg_free = seg_at(e, i)->next;
+    } else if (e->seg_bump < e->nsegs) {
+        i = ++e->seg_bump;
+    } else {
+        return 0;
+    }
+    struct stream_seg *s = seg_at(e, i);
+    s->start = start;
+    s->end = end;
+    s->next = 0;
+    return i;
+}
+
+static void seg_free(mbx_engine *e, uint32_t i)
+{
+    seg_at(e, i)->next = e->seg_free;
+    e->seg_free = i;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+bool stream_wanted(const mbx_engine *e, const struct mbx_flow *f, enum mbx_side s)
+{
+    if (f->proto != 6 || (f->fflags & F_DROPPED) || f->end != MBX_END_NONE)
+        return false;
+    return e->read_always[s] || (e->read_mask[s] & ~f->sub_off);
+}
+
+struct mbx_stream *stream_get(mbx_engine *e, struct mbx_flow *f, enum mbx_side s)
+{
+    if (!(f->fflags & (s ? F_STREAM1 : F_STREAM0)))
+        return NULL;
+    return &e->streams[2 * (size_t)flow_index(e, f) + s];
+}
+
+/* Open side s's stream; it starts at the next byte that side will send. */
+struct mbx_stream *stream_open(mbx_engine *e, struct mbx_flow *f, enum mbx_side s)
+{
+    struct mbx_stream *st = &e->streams[2 * (size_t)flow_index(e, f) + s];
+    const struct mbx_half *h = &f->half[s];
+    memset(st, 0, sizeof(*st));
+    st->base_seq = half_base_seq(h);
+    int64_t off = (h->hflags & H_ISN) ? seq_to_off(h->next_seq, st->base_seq, 0) : 0;
+    if (off < 0)
+        off = 0;
+    st->base_off = st->read_off = st->end_off = st->hi_off = st->valid_lo = (uint64_t)off;
+    st->fin_off = UINT64_MAX;
+    st->sflags = S_OPEN;
+    st->side = (uint8_t)s;
+    st->flow = flow_index(e, f);
+    f->fflags |= s ? F_STREAM1 : F_STREAM0;
+    return st;
+}
+
+void stream_close(mbx_engine *e, struct mbx_flow *f, enum mbx_side s)
+{
+    struct mbx_stream *st = stream_get(e, f, s);
+    if (!st)
+        return;
+    buf_put(e, st->buf, st->cap);
+    for (uint32_t i = st->ooo; i;) {
+        uint32_t next = seg_at(e, i)->next;
+        seg_free(e, i);
+        i = next;
+    }
+    st->buf = NULL;
+    st->ooo = 0;
+    st->sflags = 0;
+    f->fflags &= (uint8_t) ~(s ? F_STREAM1 : F_STREAM0);
+}
+
+/* After subscriptions changed on f: open the streams now read, release the others. */
+void stream_recheck(mbx_engine *e, struct mbx_flow *f)
+{
+    f->fflags &= (uint8_t)~F_RECHECK;
+    for (int i = 0; i < 2; i++) {
+        enum mbx_side s = (enum mbx_side)i;
+        bool want = stream_wanted(e, f, s), have = stream_get(e, f, s) != NULL;
+        if (want && !have)
+            stream_open(e, f, s);
+        else if (!want && have)
+            stream_close(e, f, s);
+    }
+}
+
+/* ---------------------------------------------------------------- storage */
+
+/* Make the buffer cover offsets up to hi.  Returns 0, or the reason it cannot
+ * (MBX_GAP_MEMORY or MBX_GAP_OOO_FULL) + 1. */
+static int stream_reserve(mbx_engine *e, struct mbx_stream *st, uint64_t hi)
+{
+    if (st->buf && hi - st->base_off <= st->cap)
+        return 0;
+    uint64_t keep = st->read_off > STREAM_KEEP ? st->read_off - STREAM_KEEP : 0;
+    if (keep < st->base_off)
+        keep = st->base_off;
+    if (hi - keep > STREAM_MAX_BUF) {
+        /* The reader holds too much: consume delivered bytes for it. */
+        st->read_off = st->end_off;
+        keep = st->end_off;
+        if (hi - keep > STREAM_MAX_BUF)
+            return MBX_GAP_OOO_FULL + 1;
+    }
+    if (st->buf && keep > st->base_off) {
+        uint64_t used = st->hi_off > keep ? st->hi_off - keep : 0;
+        if (used)
+            memmove(st->buf, st->buf + (keep - st->base_off), (size_t)used);
+        st->base_off = keep;
+    } else if (!st->buf) {
+        st->base_off = keep;
+    }
+    if (st->valid_lo < st->base_off)
+        st->valid_lo = st->base_off;
+    if (st->buf && hi - st->base_off <= st->cap)
+        return 0;
+    int k = buf_class(hi - st->base_off);
+    uint32_t ncap = STREAM_MIN_BUF << k;
+    if (e->mem_used - st->cap + ncap > e->cfg.stream_mem)
+        return MBX_GAP_MEMORY + 1;
+    uint8_t *nb = buf_get(e, k);
+    if (!nb)
+        return MBX_GAP_MEMORY + 1;
+    if (st->buf) {
+        uint64_t used = st->hi_off > st->base_off ? st->hi_off - st->base_off : 0;
+        memcpy(nb, st->buf, (size_t)used);
+        buf_put(e, st->buf, st->cap);
+    }
+    st->buf = nb;
+    st->cap = ncap;
+    e->mem_used += ncap;
+    return 0;
+}
+
+static void stream_drop(mbx_engine *e, struct mbx_stream *st, uint64_t lo, uint64_t hi,
+                        enum mbx_gap_reason why)
+{
+    if (why == MBX_GAP_OOO_FULL)
+        e->stats.ooo_dropped++;
+    st->drop_lo = lo;
+    st->drop_hi = hi;
+    st->drop_reason = (uint8_t)why;
+}
+
+/* Report len bytes at off as missing and skip them. */
+static void stream_gap(mbx_engine *e, struct mbx_stream *st, uint64_t off, uint64_t len,
+                       enum mbx_gap_reason why)
+{
+    struct mbx_flow *f = &e->flows[st->flow];
+    struct mbx_half *h = &f->half[st->side];
+    if (why == MBX_GAP_DEPTH || why == MBX_GAP_MEMORY) {
+        h->depth_bytes += len;
+        e->stats.depth_bytes += len;
+    } else {
+        h->gap_bytes += len;
+        e->stats.gap_bytes += len;
+    }
+    e->stats.gaps++;
+    if (off == st->end_off) {
+        st->end_off += len;
+        st->read_off = st->valid_lo = st->end_off;
+    }
+    if (disp_want(e, MBX_EV_TCP_GAP)) {
+        struct mbx_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.id = MBX_EV_TCP_GAP;
+        ev.engine = e;
+        ev.flow = f;
+        ev.pkt = e->pkt;
+        ev.side = (enum mbx_side)st->side;
+        ev.offset = off;
+        ev.len = len;
+        ev.gap_reason = why;
+        disp_fire(e, &ev);
+    }
+}
+
+bool stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint8_t *data,
+                   uint32_t len, uint32_t wire_len)
+{
+    struct mbx_flow *f = &e->flows[st->flow];
+    bool last = e->cfg.policy == MBX_POLICY_LAST;
+    bool incons = false;
+    if (soff < 0) { /* bytes before the stream's start */
+        if ((uint64_t)-soff >= wire_len)
+            return false;
+        uint32_t skip = (uint32_t)-soff;
+        wire_len -= skip;
+        len = len > skip ? len - skip : 0;
+        data += len ? skip : 0;
+        soff = 0;
+    }
+    uint64_t off = (uint64_t)soff, cend = off + len, end = off + wire_len;
+    if (end > cend && end > st->end_off)
+        stream_drop(e, st, cend > st->end_off ? cend : st->end_off, end, MBX_GAP_SNAPLEN);
+    uint64_t depth = e->cfg.stream_depth;
+    if (depth && end > depth) {
+        uint64_t from = st->depth_end > depth ? st->depth_end : depth;
+        if (end > from) {
+            st->depth_end = end;
+            stream_gap(e, st, from, end - from, MBX_GAP_DEPTH);
+        }
+        if (cend > depth)
+            cend = depth;
+    }
+    /* Bytes already delivered: compare with those still kept. */
+    if (off < st->end_off) {
+        uint64_t lo = off > st->valid_lo ? off : st->valid_lo;
+        if (lo < st->base_off)
+            lo = st->base_off;
+        uint64_t hi = cend < st->end_off ? cend : st->end_off;
+        if (st->buf && lo < hi &&
+            memcmp(st->buf + (lo - st->base_off), data + (lo - off), (size_t)(hi - lo)))
+            incons = true;
+        if (cend <= st->end_off)
+            return incons;
+        data += st->end_off - off;
+        off = st->end_off;
+    }
+    if (off >= cend)
+        return incons;
+    /* Does it touch a queued interval, or need a new one? */
+    bool touches = false;
+    for (uint32_t i = st->ooo; i; i = seg_at(e, i)->next) {
+        struct stream_seg *g = seg_at(e, i);
+        if (g->start > cend)
+            break;
+        if (g->end >= off) {
+            touches = true;
+            break;
+        }
+    }
+    struct mbx_half *peer = &f->half[!st->side];
+    if (!touches && off > st->end_off && st->nooo >= e->cfg.ooo_max_segs &&
+        (peer->hflags & H_SEEN)) {
+        stream_drop(e, st, off, cend, MBX_GAP_OOO_FULL);
+        return incons;
+    }
+    int r = stream_reserve(e, st, cend);
+    if (r) {
+        stream_drop(e, st, off, cend, (enum mbx_gap_reason)(r - 1));
+        return incons;
+    }
+    /* Write the bytes not yet stored (first-wins) or all of them (last-wins). */
+    uint8_t *b = st->buf - st->base_off; /* b[o] is offset o */
+    uint64_t pos = off;
+    for (uint32_t i = st->ooo; pos < cend;) {
+        struct stream_seg *g = i ? seg_at(e, i) : NULL;
+        if (!g || g->start >= cend) {
+            memcpy(b + pos, data + (pos - off), (size_t)(cend - pos));
+            break;
+        }
+        if (g->end <= pos) {
+            i = g->next;
+            continue;
+        }
+        if (g->start > pos) {
+            memcpy(b + pos, data + (pos - off), (size_t)(g->start - pos));
+            pos = g->start;
+        }
+        uint64_t oe = g->end < cend ? g->end : cend;
+        if (memcmp(b + pos, data + (pos - off), (size_t)(oe - pos))) {
+            incons = true;
+            if (last)
+                memcpy(b + pos, data + (pos - off), (size_t)(oe - pos));
+        }
+        pos = oe;
+        i = g->next;
+    }
+    if (cend > st->hi_off)
+        st->hi_off = cend;
+    /* Merge [off, cend) into the sorted interval list. */
+    uint32_t *link = &st->ooo;
+    while (*link && seg_at(e, *link)->end < off)
+        link = &seg_at(e, *link)->next;
+    if (!*link || seg_at(e, *link)->start > cend) {
+        uint32_t n = seg_alloc(e, off, cend);
+        if (!n) {
+            stream_drop(e, st, off, cend, MBX_GAP_MEMORY);
+            return incons;
+        }
+        seg_at(e, n)->next = *link;
+        *link = n;
+        st->nooo++;
+    } else {
+        struct stream_seg *g = seg_at(e, *link);
+        if (off < g->start)
+            g->start = off;
+        if (cend > g->end)
+            g->end = cend;
+        while (g->next && seg_at(e, g->next)->start <= g->end) {
+            uint32_t nx = g->next;
+            if (seg_at(e, nx)->end > g->end)
+                g->end = seg_at(e, nx)->end;
+            g->next = seg_at(e, nx)->next;
+            seg_free(e, nx);
+            st->nooo--;
+        }
+    }
+    return incons;
+}
+
+void stream_set_ack(struct mbx_stream *st, int64_t ack_off)
+{
+    if (ack_off <= 0)
+        return;
+    uint64_t a = (uint64_t)ack_off;
+    if (a > st->fin_off)
+        a = st->fin_off;
+    if (a <= st->end_off || a - st->end_off > (1u << 30))
+        return; /* old, or not believable */
+    if (!(st->sflags & S_ACKED) || a > st->ack_off) {
+        st->ack_off = a;
+        st->sflags |= S_ACKED;
+    }
+}
+
+void stream_set_fin(struct mbx_stream *st, int64_t fin_off)
+{
+    if (fin_off >= 0 && st->fin_off == UINT64_MAX)
+        st->fin_off = (uint64_t)fin_off;
+}
+
+bool stream_complete(const mbx_engine *e, const struct mbx_stream *st)
+{
+    if (st->fin_off == UINT64_MAX)
+        return false;
+    uint64_t fin = st->fin_off;
+    if (e->cfg.stream_depth && fin > e->cfg.stream_depth)
+        fin = e->cfg.stream_depth;
+    if (st->end_off >= fin)
+        return true;
+    const struct stream_seg *g = st->ooo ? &e->segs[st->ooo - 1] : NULL;
+    return g && g->start <= st->end_off && g->end >= fin;
+}
+
+/* Deliver the bytes that can go now (tcp.data), report the holes that are
+ * known to be final (tcp.gap).  flush: the flow ends, deliver everything and
+ * report every hole left, with hole_reason. */
+void stream_deliver(mbx_engine *e, struct mbx_stream *st, bool flush,
+                    enum mbx_gap_reason hole_reason)
+{
+    struct mbx_flow *f = &e->flows[st->flow];
+    struct mbx_half *h = &f->half[st->side];
+    bool peer_seen = f->half[!st->side].hflags & H_SEEN;
+    bool hold = e->cfg.policy == MBX_POLICY_LAST && !flush && peer_seen;
+    uint64_t depth = e->cfg.stream_depth ? e->cfg.stream_depth : UINT64_MAX;
+    for (;;) {
+        struct stream_seg *g = st->ooo ? seg_at(e, st->ooo) : NULL;
+        if (g && g->start <= st->end_off) {
+            uint64_t lim = g->end;
+            if (hold && g->end - st->end_off <= HOLD_MAX) {
+                uint64_t acked = (st->sflags & S_ACKED) ? st->ack_off : st->end_off;
+                if (acked < lim)
+                    lim = acked;
+            }
+            if (lim <= st->end_off)
+                break;
+            st->new_off = st->end_off;
+            st->new_len = lim - st->end_off;
+            st->end_off = lim;
+            h->delivered += st->new_len;
+            g->start = lim;
+            if (g->start >= g->end) {
+                uint32_t i = st->ooo;
+                st->ooo = g->next;
+                seg_free(e, i);
+                st->nooo--;
+            }
+            if (disp_want(e, MBX_EV_TCP_DATA)) {
+                st->sflags |= S_INDATA;
+                struct mbx_event ev;
+                memset(&ev, 0, sizeof(ev));
+                ev.id = MBX_EV_TCP_DATA;
+                ev.engine = e;
+                ev.flow = f;
+                ev.pkt = e->pkt;
+                ev.side = (enum mbx_side)st->side;
+                ev.offset = st->new_off;
+                ev.len = st->new_len;
+                disp_fire(e, &ev);
+                st->sflags &= (uint8_t)~S_INDATA;
+                if (!(f->fflags & (st->side ? F_STREAM1 : F_STREAM0)))
+                    return; /* closed by a handler (flow dropped) */
+            }
+            continue;
+        }
+        /* A hole at end_off: is it final? */
+        uint64_t hole_end = g ? g->start : UINT64_MAX, to = 0;
+        enum mbx_gap_reason why = hole_reason;
+        if (st->end_off >= depth)
+            break;
+        if (st->drop_lo <= st->end_off && st->end_off < st->drop_hi) {
+            to = st->drop_hi;
+            why = (enum mbx_gap_reason)st->drop_reason;
+        } else if ((st->sflags & S_ACKED) && st->ack_off > st->end_off) {
+            to = st->ack_off;
+            why = MBX_GAP_LOSS;
+            if (st->drop_lo > st->end_off && st->drop_lo < to && st->drop_hi > st->drop_lo)
+                to = st->drop_lo; /* report the purposeful drop with its reason */
+        } else if (g && !peer_seen && st->nooo > e->cfg.ooo_max_segs) {
+            to = g->start; /* one-sided and the queue overflows: nobody will ACK */
+            why = MBX_GAP_LOSS;
+        } else if (flush && g) {
+            to = g->start;
+        } else if (flush && st->fin_off != UINT64_MAX && st->fin_off > st->end_off) {
+            to = st->fin_off;
+        }
+        if (to > hole_end)
+            to = hole_end;
+        if (to > depth)
+            to = depth;
+        if (to <= st->end_off)
+            break;
+        stream_gap(e, st, st->end_off, to - st->end_off, why);
+    }
+}
+
+/* ---------------------------------------------------------------- public API */
+
+mbx_stream *mbx_flow_stream(mbx_flow *f, enum mbx_side s)
+{
+    if ((unsigned)s > 1)
+        return NULL;
+    return stream_get(f->eng, f, s);
+}
+
+uint64_t mbx_stream_read_off(const mbx_stream *s)
+{
+    return s->read_off;
+}
+
+uint64_t mbx_stream_end_off(const mbx_stream *s)
+{
+    return s->end_off;
+}
+
+size_t mbx_stream_peek(mbx_stream *s, const uint8_t **data)
+{
+    if (!s->buf || s->read_off >= s->end_off) {
+        *data = NULL;
+        return 0;
+    }
+    *data = s->buf + (s->read_off - s->base_off);
+    return (size_t)(s->end_off - s->read_off);
+}
+
+size_t mbx_stream_peek_at(const mbx_stream *s, uint64_t off, void *buf, size_t n)
+{
+    uint64_t lo = s->valid_lo > s->base_off ? s->valid_lo : s->base_off;
+    if (!s->buf || off < lo || off >= s->end_off)
+        return 0;
+    if (n > s->end_off - off)
+        n = (size_t)(s->end_off - off);
+    memcpy(buf, s->buf + (off - s->base_off), n);
+    return n;
+}
+
+void mbx_stream_consume(mbx_stream *s, size_t n)
+{
+    if (n > s->end_off - s->read_off)
+        n = (size_t)(s->end_off - s->read_off);
+    s->read_off += n;
+}
+
+size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data)
+{
+    if (!(s->sflags & S_INDATA) || !s->buf) {
+        *data = NULL;
+        return 0;
+    }
+    *data = s->buf + (s->new_off - s->base_off);
+    return (size_t)s->new_len;
+}
+
+const char *mbx_gap_reason_name(enum mbx_gap_reason r)
+{
+    static const char *const names[] = {"loss", "depth", "memory", "ooo_full", "evicted",
+                                        "snaplen"};
+    if ((unsigned)r >= sizeof(names) / sizeof(names[0]))
+        return "?";
+    return names[r];
+}
