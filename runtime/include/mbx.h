@@ -362,6 +362,20 @@ enum mbx_event_id {
 };
 const char *mbx_event_name(const mbx_engine *e, int ev); /* "tcp.data" */
 
+/* Why stream bytes were not delivered (tcp.gap's reason).  Every byte a side
+ * sent that is never delivered to readers is reported by exactly one tcp.gap
+ * event and counted: LOSS, OOO_FULL, EVICTED and SNAPLEN in the half's
+ * gap_bytes and the run's gap_bytes; DEPTH and MEMORY in depth_bytes. */
+enum mbx_gap_reason {
+    MBX_GAP_LOSS = 0, /* never seen (capture loss); the peer ACKed past it, or the flow ended */
+    MBX_GAP_DEPTH,    /* past config.stream_depth */
+    MBX_GAP_MEMORY,   /* config.stream_mem exhausted */
+    MBX_GAP_OOO_FULL, /* out-of-order queue full (ooo_max_segs) or too far ahead */
+    MBX_GAP_EVICTED,  /* holes left when the flow was evicted */
+    MBX_GAP_SNAPLEN,  /* cut by the capture's snap length (MBX_PKT_TRUNCATED) */
+};
+const char *mbx_gap_reason_name(enum mbx_gap_reason r); /* "loss", "depth", ... */
+
 /* What a handler receives. */
 struct mbx_event {
     int id;                   /* enum mbx_event_id or a registered event */
@@ -373,6 +387,7 @@ struct mbx_event {
     uint64_t offset;          /* tcp.gap: stream offset of the hole */
     uint64_t len;             /* tcp.gap: bytes missing; tcp.data: new bytes */
     const void *payload;      /* raised events: the raiser's payload */
+    enum mbx_gap_reason gap_reason; /* tcp.gap: why the bytes are missing */
 };
 
 typedef void (*mbx_handler_fn)(const struct mbx_event *ev, void *udata);
