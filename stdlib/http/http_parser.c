@@ -8,7 +8,8 @@
  * bytes are never copied: they go straight from the caller's chunk through
  * the zlib layers into the digest and the file_data callback.
  *
- * Transactions live in a ring.  The request side claims the next transaction
+ * Transactions live in a ring that doubles as requests queue up (to
+ * HTTP_TX_MAX; beyond, the oldest is reported early).  The request side claims the next transaction
  * when it parses a request line, the response side when it parses a status
  * line; whichever comes first creates it, so a response seen before its
  * request (an asynchronous capture) still pairs with it, with an anomaly.
@@ -25,6 +26,7 @@
 
 enum http_state {
     ST_START,        /* expecting a request or status line */
+    ST_FINALIZE,     /* after a response body: lines not a status line extend it */
     ST_HEADERS,      /* header lines until the empty line */
     ST_BODY_LEN,     /* Content-Length body: remaining bytes */
     ST_CHUNK_SIZE,   /* chunk size line */
@@ -81,7 +83,8 @@ struct http_parser {
     struct http_callbacks cb;                /* where events go */
     void *u;                                 /* their first argument */
     bool bodies;                             /* decode/hash bodies */
-    struct mbx_http_tx ring[HTTP_TX_RING];   /* transactions [head, tail) */
+    struct mbx_http_tx *ring;                /* transactions [head, tail), at id % cap */
+    uint64_t cap;                            /* ring slots: HTTP_TX_INIT .. HTTP_TX_MAX */
     uint64_t head, tail;                     /* ids of the oldest and next transaction */
     uint64_t claimed[2];                     /* next id each direction claims */
     struct http_half h[2];                   /* by enum http_dir */
@@ -114,7 +117,7 @@ static struct mbx_http_tx *tx_get(struct http_parser *p, uint64_t id)
 {
     if (id < p->head || id >= p->tail)
         return NULL;
-    return &p->ring[id % HTTP_TX_RING];
+    return &p->ring[id % p->cap];
 }
 
 static struct mbx_http_tx *cur_tx(struct http_parser *p, enum http_dir d)
@@ -173,7 +176,7 @@ static void trim(const uint8_t **s, size_t *n)
 static void tx_try_complete(struct http_parser *p)
 {
     while (p->head < p->tail) {
-        struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+        struct mbx_http_tx *tx = &p->ring[p->head % p->cap];
         if (!tx->req_done || !tx->resp_done)
             break;
         if (p->cb.tx_done)
@@ -187,7 +190,7 @@ static void body_end(struct http_parser *p, enum http_dir d, bool truncated);
 /* The ring is full: report the oldest transaction done as it is. */
 static void tx_evict(struct http_parser *p)
 {
-    struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+    struct mbx_http_tx *tx = &p->ring[p->head % p->cap];
     anomaly(p, tx, MBX_HTTP_ANOM_TOO_MANY_PIPELINED);
     for (int d = 0; d < 2; d++) {
         struct http_half *h = &p->h[d];
@@ -207,6 +210,23 @@ static void tx_evict(struct http_parser *p)
             p->claimed[d] = p->head;
 }
 
+/* Double the ring (up to HTTP_TX_MAX); false if it cannot grow. */
+static bool ring_grow(struct http_parser *p)
+{
+    if (p->cap >= HTTP_TX_MAX)
+        return false;
+    uint64_t cap = p->cap * 2;
+    struct mbx_http_tx *r = malloc(cap * sizeof *r);
+    if (!r)
+        return false;
+    for (uint64_t id = p->head; id < p->tail; id++)
+        r[id % cap] = p->ring[id % p->cap];
+    free(p->ring);
+    p->ring = r;
+    p->cap = cap;
+    return true;
+}
+
 /* The next transaction for direction d: one the other side started, or a new one. */
 static struct mbx_http_tx *tx_claim(struct http_parser *p, enum http_dir d)
 {
@@ -214,11 +234,11 @@ static struct mbx_http_tx *tx_claim(struct http_parser *p, enum http_dir d)
         p->claimed[d] = p->head;
     uint64_t id = p->claimed[d];
     if (id == p->tail) {
-        if (p->tail - p->head == HTTP_TX_RING) {
+        if (p->tail - p->head == p->cap && !ring_grow(p)) {
             tx_evict(p);
             id = p->claimed[d];
         }
-        struct mbx_http_tx *tx = &p->ring[p->tail % HTTP_TX_RING];
+        struct mbx_http_tx *tx = &p->ring[p->tail % p->cap];
         memset(tx, 0, sizeof *tx);
         tx->tx_id = p->tail;
         p->tail++;
@@ -232,8 +252,10 @@ static struct mbx_http_tx *tx_claim(struct http_parser *p, enum http_dir d)
 
 /* ------------------------------------------------------------ bodies */
 
-static void sink(struct http_parser *p, struct http_body *b, const uint8_t *data, size_t n)
+static void sink(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
 {
+    struct http_body *b = &p->h[d].body;
+    b->info.tx = cur_tx(p, d); /* the ring may have moved */
     if (b->md)
         EVP_DigestUpdate(b->md, data, n);
     b->info.size += n;
@@ -258,7 +280,7 @@ static void dec_push(struct http_parser *p, enum http_dir d, int i, const uint8_
 {
     struct http_body *b = &p->h[d].body;
     if (i < 0) {
-        sink(p, b, data, n);
+        sink(p, d, data, n);
         return;
     }
     if (b->dec_failed || b->zend[i] || n == 0)
@@ -437,7 +459,7 @@ static void enter_resync(struct http_parser *p, enum http_dir d)
 }
 
 /* d's current message is over (truncated: its body is incomplete). */
-static void msg_end(struct http_parser *p, enum http_dir d, bool truncated)
+static void msg_done(struct http_parser *p, enum http_dir d, bool truncated)
 {
     struct http_half *h = &p->h[d];
     struct mbx_http_tx *tx = cur_tx(p, d);
@@ -461,6 +483,22 @@ static void msg_end(struct http_parser *p, enum http_dir d, bool truncated)
     h->has_cur = false;
     reset_framing(h);
     tx_try_complete(p);
+}
+
+/* A message ended.  A response whose body ended complete waits in
+ * ST_FINALIZE: as libhtp does (and Suricata's file sizes show, e.g.
+ * suricata-verify http-gap-simple: Content-Length 12, "Hello World!\r\n",
+ * file size 14), lines that follow and are not a status line are more of
+ * that body; the next status line, a gap or the end closes it. */
+static void msg_end(struct http_parser *p, enum http_dir d, bool truncated)
+{
+    struct http_half *h = &p->h[d];
+    if (d == HTTP_DIR_RESP && !truncated && h->has_cur
+        && (h->st == ST_BODY_LEN || h->st == ST_TRAILERS)) {
+        h->st = ST_FINALIZE;
+        return;
+    }
+    msg_done(p, d, truncated);
 }
 
 /* The header section of d's message ended: choose how its body is framed. */
@@ -781,9 +819,29 @@ static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_
 static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
 {
     struct http_half *h = &p->h[d];
+    size_t raw = n;
     if (n && s[n - 1] == '\r')
         n--;
     switch (h->st) {
+    case ST_FINALIZE: {
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (n - k < 4 || memcmp(s + k, "HTTP", 4) != 0) {
+            /* the raw line with its line end, as it was sent */
+            static const uint8_t crlf[2] = {'\r', '\n'};
+            bool cr = n < raw;
+            body_data(p, d, s, n);
+            body_data(p, d, crlf + !cr, cr ? 2 : 1);
+            return;
+        }
+        msg_done(p, d, false);
+        if (h->st != ST_START) { /* e.g. a tunnel: the line belongs to it */
+            on_line(p, d, s, raw);
+            return;
+        }
+    }
+        /* fall through */
     case ST_START:
         if (n == 0)
             return; /* empty lines between messages are tolerated */
@@ -837,6 +895,12 @@ struct http_parser *http_parser_new(const struct http_callbacks *cb, void *udata
     struct http_parser *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    p->cap = HTTP_TX_INIT;
+    p->ring = malloc(p->cap * sizeof *p->ring);
+    if (!p->ring) {
+        free(p);
+        return NULL;
+    }
     if (cb)
         p->cb = *cb;
     p->u = udata;
@@ -935,6 +999,10 @@ void http_parser_gap(struct http_parser *p, enum http_dir d, uint64_t n)
     case ST_BODY_CLOSE:
         body_gap(p, d, n);
         return;
+    case ST_FINALIZE:
+        msg_done(p, d, false);
+        enter_resync(p, d);
+        return;
     case ST_START:
     case ST_RESYNC:
     case ST_TUNNEL_PROBE:
@@ -962,13 +1030,15 @@ void http_parser_close(struct http_parser *p, bool clean)
         enum http_dir d = (enum http_dir)i;
         struct http_half *h = &p->h[d];
         if (h->st == ST_BODY_CLOSE)
-            msg_end(p, d, !clean);
+            msg_done(p, d, !clean);
+        else if (h->st == ST_FINALIZE)
+            msg_done(p, d, false);
         else if (h->has_cur)
-            msg_end(p, d, true);
+            msg_done(p, d, true);
         h->st = ST_TUNNEL;
     }
     while (p->head < p->tail) {
-        struct mbx_http_tx *tx = &p->ring[p->head % HTTP_TX_RING];
+        struct mbx_http_tx *tx = &p->ring[p->head % p->cap];
         if (p->cb.tx_done)
             p->cb.tx_done(p->u, tx);
         p->head++;
@@ -986,5 +1056,6 @@ void http_parser_free(struct http_parser *p)
         return;
     body_free(&p->h[0].body);
     body_free(&p->h[1].body);
+    free(p->ring);
     free(p);
 }

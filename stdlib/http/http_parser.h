@@ -12,8 +12,8 @@
  * layers, zlib) and hashed (SHA-256, libcrypto).  A gap (bytes never
  * captured) inside a body of known length is skipped; elsewhere the parser
  * resynchronises on the next request or status line.  Memory per parser is
- * bounded: fixed line buffers and a fixed transaction ring; only zlib and the
- * digest contexts are allocated, once per body.
+ * bounded: fixed line buffers and a transaction ring of at most HTTP_TX_MAX;
+ * zlib and the digest contexts are allocated once per body.
  *
  * The parser reports through callbacks; it never calls the engine, which the
  * adapter (mbx_http.c) does.
@@ -29,7 +29,8 @@
 
 #define HTTP_LINE_MAX 4096          /* bytes of one start/header line kept */
 #define HTTP_HEADERS_MAX (64 * 1024) /* header section size limit (anomaly) */
-#define HTTP_TX_RING 16             /* transactions queued per connection */
+#define HTTP_TX_INIT 4              /* transaction ring slots at first */
+#define HTTP_TX_MAX 256             /* transactions queued per connection, at most */
 #define HTTP_MAX_LAYERS 3           /* stacked Content-Encodings decoded */
 
 enum http_dir { HTTP_DIR_REQ = 0, HTTP_DIR_RESP = 1 }; /* = enum mbx_side */

@@ -31,7 +31,7 @@ struct rec {
     char log[LOG_MAX];                   /* one line per callback */
     size_t len;
     int ntx, nfiles, nreq, nresp;
-    struct mbx_http_tx tx[64];           /* completed transactions, in order */
+    struct mbx_http_tx tx[HTTP_TX_MAX + 8]; /* completed transactions, in order */
     struct mbx_http_file_info file[64];  /* closed files, in order */
     char fname[64][128];
     uint64_t data_bytes;                 /* file_data bytes */
@@ -98,7 +98,7 @@ static void c_done(void *u, const struct mbx_http_tx *tx)
           (unsigned long long)tx->tx_id, tx->method, tx->uri, tx->protocol, tx->status,
           (unsigned long long)tx->request_body_len, (unsigned long long)tx->response_body_len,
           tx->gaps, tx->anomalies);
-    if (r->ntx < 64)
+    if (r->ntx < HTTP_TX_MAX + 8)
         r->tx[r->ntx] = *tx;
     r->ntx++;
 }
@@ -530,6 +530,28 @@ static void test_corrupt_gzip(void **state)
     free(r);
 }
 
+/* Lines after a complete response body that are not a status line belong to
+ * that body, as in libhtp: suricata-verify http-gap-simple (test.yaml) expects
+ * file size 14 for "Content-Length: 12" followed by "Hello World!\r\n". */
+static void test_response_extra_lines(void **state)
+{
+    static const struct step st[] = {
+        REQ("GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"),
+        RESP("HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello World!\r\n"
+             "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello People\r\n"),
+    };
+    struct rec *r = run_all(st, 2, true);
+    assert_int_equal(r->ntx, 2);
+    assert_int_equal(r->nfiles, 2);
+    assert_int_equal(r->file[0].size, 14);
+    assert_int_equal(r->file[1].size, 14);
+    assert_int_equal(r->file[0].state, MBX_HTTP_FILE_CLOSED);
+    uint8_t want[32];
+    sha256_hex("Hello World!\r\n", 14, want);
+    assert_memory_equal(r->file[0].sha256, want, 32);
+    free(r);
+}
+
 /* No framing: the body runs to the end of the connection. */
 static void test_until_close(void **state)
 {
@@ -584,15 +606,15 @@ static void test_limits_and_bad_lengths(void **state)
  * nothing is lost or crashes. */
 static void test_pipeline_overflow(void **state)
 {
-    static char req[4096];
+    static char req[32768];
     size_t n = 0;
-    for (int i = 0; i < HTTP_TX_RING + 4; i++)
+    for (int i = 0; i < HTTP_TX_MAX + 4; i++)
         n += (size_t)snprintf(req + n, sizeof req - n, "GET /%d HTTP/1.1\r\n\r\n", i);
     const struct step st[] = {RAWREQ(req, n)};
     struct rec *r = run_all(st, 1, true);
-    assert_int_equal(r->ntx, HTTP_TX_RING + 4);
+    assert_int_equal(r->ntx, HTTP_TX_MAX + 4);
     assert_true(has_anom(r, MBX_HTTP_ANOM_TOO_MANY_PIPELINED));
-    for (int i = 0; i < HTTP_TX_RING + 4; i++)
+    for (int i = 0; i < HTTP_TX_MAX + 4; i++)
         assert_int_equal(r->tx[i].tx_id, i);
     free(r);
 }
@@ -631,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_deflate_zlib_and_raw),
         cmocka_unit_test(test_stacked_encodings),
         cmocka_unit_test(test_corrupt_gzip),
+        cmocka_unit_test(test_response_extra_lines),
         cmocka_unit_test(test_until_close),
         cmocka_unit_test(test_limits_and_bad_lengths),
         cmocka_unit_test(test_pipeline_overflow),
