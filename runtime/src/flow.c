@@ -185,6 +185,9 @@ void flow_end(mbx_engine *e, struct mbx_flow *f, enum mbx_flow_end why)
                 stream_deliver(e, st, true, hole);
         }
     }
+    if ((why == MBX_END_TIMEOUT || why == MBX_END_EOF) && f->proto == 6 &&
+        (f->half[0].hflags & H_FIN) && (f->half[1].hflags & H_FIN))
+        why = MBX_END_FIN; /* both sides closed; only the last ACK was missing */
     f->end = (uint8_t)why;
     if (why == MBX_END_TIMEOUT)
         e->stats.flows_timed_out++;

@@ -120,11 +120,17 @@ static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mb
     return st;
 }
 
-/* Close when both sides sent FIN and every byte up to both FINs is delivered. */
+/* Close when both sides sent FIN, each FIN is acknowledged (so the last ACK
+ * belongs to the connection) and every byte up to both FINs is here.  A
+ * connection whose last ACK is never seen still ends as "fin" (flow_end). */
 static void tcp_check_close(mbx_engine *e, struct mbx_flow *f)
 {
     if (f->end != MBX_END_NONE || !(f->half[0].hflags & H_FIN) || !(f->half[1].hflags & H_FIN))
         return;
+    for (int s = 0; s < 2; s++)
+        if (!(f->half[!s].tcp_flags & MBX_TCP_ACK) ||
+            seq_lt(f->half[!s].last_ack, f->half[s].fin_seq + 1))
+            return;
     for (int s = 0; s < 2; s++) {
         struct mbx_stream *st = stream_get(e, f, (enum mbx_side)s);
         if (st && !stream_complete(e, st))
@@ -267,7 +273,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
             disp_flow_event(e, MBX_EV_TCP_OPEN, f, s);
     }
     if (fl & MBX_TCP_ACK) {
-        struct mbx_stream *rs = stream_get(e, f, (enum mbx_side)!s);
+        struct mbx_stream *rs = side_stream(e, f, (enum mbx_side)!s);
         if (rs) {
             stream_set_ack(rs, seq_to_off(p->ack, rs->base_seq, rs->end_off));
             stream_deliver(e, rs, false, MBX_GAP_LOSS);
@@ -330,7 +336,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
                      R->state != MBX_TCPS_LAST_ACK && R->state != MBX_TCPS_CLOSED)
                 set_state(e, f, (enum mbx_side)!s, MBX_TCPS_CLOSE_WAIT);
         }
-        struct mbx_stream *st = stream_get(e, f, s);
+        struct mbx_stream *st = side_stream(e, f, s);
         if (st) {
             stream_set_fin(st, seq_to_off(S->fin_seq, st->base_seq, st->end_off));
             stream_deliver(e, st, false, MBX_GAP_LOSS);
