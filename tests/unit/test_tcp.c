@@ -1,0 +1,260 @@
+/*
+ * test_tcp.c - the two inferred TCP halves (tcp.c).  Each case is a crafted
+ * packet sequence; the expected state sequences follow the RFC 9293 state
+ * diagram (section 3.3.2, figures 5-7 and 12-13) for each endpoint, and the
+ * split handshake / TFO cases the suricata-verify cases named in them.
+ */
+#include "engine_util.h"
+
+static const int states_evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_STATE_CHANGE, MBX_EV_TCP_OPEN,
+                                 MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, -1};
+
+static struct tconn conn(mbx_engine *e)
+{
+    struct tconn c = {.e = e, .cip = "10.0.0.1", .sip = "10.0.0.2", .cport = 40000,
+                      .sport = 80, .ts = 1000 * SEC};
+    return c;
+}
+
+/* RFC 9293 figure 6 (three-way handshake) and figure 12 (normal close). */
+static void test_open_close(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    evlog_sub(e, &l, states_evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    C2S(&c, FIN | ACK, 101, 301, NULL);
+    S2C(&c, ACK, 301, 102, NULL);
+    S2C(&c, FIN | ACK, 301, 102, NULL);
+    C2S(&c, ACK, 102, 302, NULL);
+    assert_string_equal(l.text, "tcp.syn c;state c syn_sent;"
+                                "state s syn_received;state c established;"
+                                "state s established;tcp.open c;"
+                                "state c fin_wait_1;state s close_wait;"
+                                "state c fin_wait_2;"
+                                "state s last_ack;state c time_wait;"
+                                "state s closed;tcp.close fin;");
+    struct mbx_flow *f = only_flow(e);
+    struct mbx_half_info h;
+    mbx_flow_half(f, MBX_CLIENT, &h);
+    assert_int_equal(h.isn, 100);
+    assert_int_equal(h.next_seq, 102); /* SYN and FIN each take one number */
+    assert_int_equal(h.last_ack, 302);
+    assert_false(mbx_flow_midstream(f));
+    mbx_engine_free(e);
+}
+
+/* RFC 9293 figure 7: both sides send SYN, both go SYN_RECEIVED, then ESTABLISHED. */
+static void test_simultaneous_open(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    evlog_sub(e, &l, states_evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN, 300, 0, NULL);
+    C2S(&c, SYN | ACK, 100, 301, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    assert_string_equal(l.text, "tcp.syn c;state c syn_sent;"
+                                "state s syn_sent;state s syn_received;state c syn_received;"
+                                "state s established;state c established;tcp.open s;");
+    assert_int_equal(e->stats.tcp_flows, 1);
+    mbx_engine_free(e);
+}
+
+/* suricata-verify tcp-split-handshake-01 (4whs): SYN, SYN from the server, SYN/ACK
+ * from the client, ACK; then the client's "EVIL" must be delivered on one connection. */
+static void test_split_handshake(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_OPEN, MBX_EV_TCP_DATA, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN, 300, 0, NULL);
+    C2S(&c, SYN | ACK, 100, 301, NULL);
+    S2C(&c, ACK, 301, 101, NULL);
+    C2S(&c, ACK | PSH, 101, 301, "EVIL");
+    assert_string_equal(l.text, "tcp.open s;data c 0 EVIL;");
+    assert_int_equal(e->stats.tcp_flows, 1);
+    mbx_engine_free(e);
+}
+
+static void test_syn_synack_retransmission(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    evlog_sub(e, &l, states_evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    /* One connection, one tcp.syn, one open; each side one retransmission. */
+    assert_string_equal(l.text, "tcp.syn c;state c syn_sent;"
+                                "state s syn_received;state c established;"
+                                "state s established;tcp.open c;");
+    struct mbx_half_info h;
+    mbx_flow_half(only_flow(e), MBX_CLIENT, &h);
+    assert_int_equal(h.rexmits, 1);
+    mbx_flow_half(only_flow(e), MBX_SERVER, &h);
+    assert_int_equal(h.rexmits, 1);
+    assert_int_equal(e->stats.tcp_flows, 1);
+    mbx_engine_free(e);
+}
+
+/* Half close: the client sends FIN, the server keeps sending (RFC 9293 3.6). */
+static void test_half_close(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_STATE_CHANGE, MBX_EV_TCP_DATA, MBX_EV_TCP_CLOSE, -1};
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    evlog_sub(e, &l, evs);
+    C2S(&c, FIN | ACK, 101, 301, NULL);
+    S2C(&c, ACK, 301, 102, "more");
+    C2S(&c, ACK, 102, 305, NULL);
+    S2C(&c, ACK, 305, 102, "data");
+    assert_string_equal(l.text, "state c fin_wait_1;state s close_wait;"
+                                "state c fin_wait_2;data s 0 more;data s 4 data;");
+    assert_int_equal(mbx_flow_end(only_flow(e)), MBX_END_NONE);
+    mbx_engine_free(e);
+}
+
+/* RFC 9293 3.10.7.3: a reset is accepted only in the receive window. */
+static void test_rst_window(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_CLOSE, MBX_EV_TCP_DATA, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    S2C(&c, RST, 301 + 200000, 0, NULL); /* far outside the 65535-byte window */
+    assert_int_equal(e->stats.rst_out_of_window, 1);
+    assert_int_equal(mbx_flow_end(only_flow(e)), MBX_END_NONE);
+    C2S(&c, ACK, 101, 301, "x");
+    S2C(&c, RST, 301, 0, NULL); /* exactly RCV.NXT */
+    assert_string_equal(l.text, "data c 0 x;tcp.close rst;");
+    assert_int_equal(mbx_flow_end(only_flow(e)), MBX_END_RST);
+    struct mbx_half_info h;
+    mbx_flow_half(only_flow(e), MBX_CLIENT, &h);
+    assert_int_equal(h.state, MBX_TCPS_CLOSED);
+    mbx_engine_free(e);
+}
+
+/* Picked up mid-stream: flagged; the lower port (80) is the server even though
+ * it sent the first packet; the stream starts at the first byte seen. */
+static void test_midstream(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_OPEN, MBX_EV_TCP_DATA, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    S2C(&c, ACK, 5000, 7000, "HELLO");
+    C2S(&c, ACK, 7000, 5005, "hi");
+    assert_string_equal(l.text, "data s 0 HELLO;data c 0 hi;");
+    struct mbx_flow *f = only_flow(e);
+    assert_true(mbx_flow_midstream(f));
+    assert_int_equal(mbx_flow_port(f, MBX_CLIENT), 40000);
+    assert_int_equal(mbx_flow_port(f, MBX_SERVER), 80);
+    mbx_engine_free(e);
+}
+
+/* Only the client's direction was captured: its data is still delivered, under
+ * both policies (nobody will ever ACK it in the capture). */
+static void test_one_sided(void **state)
+{
+    (void)state;
+    for (int pol = 0; pol < 2; pol++) {
+        mbx_engine *e = engine_with((enum mbx_overlap_policy)pol);
+        struct evlog l = {0};
+        static const int evs[] = {MBX_EV_TCP_DATA, MBX_EV_TCP_GAP, MBX_EV_TCP_TIMEOUT, -1};
+        evlog_sub(e, &l, evs);
+        struct tconn c = conn(e);
+        C2S(&c, SYN, 100, 0, NULL);
+        C2S(&c, ACK, 101, 301, NULL);
+        C2S(&c, ACK | PSH, 101, 301, "abc");
+        C2S(&c, ACK | PSH, 104, 301, "def");
+        assert_string_equal(l.text, "data c 0 abc;data c 3 def;");
+        mbx_engine_finish(e);
+        assert_string_equal(l.text, "data c 0 abc;data c 3 def;tcp.timeout eof;");
+        mbx_engine_free(e);
+    }
+}
+
+/* TCP Fast Open (RFC 7413): data in the SYN is stream data at offset 0
+ * (suricata-verify tcp-fast-open cases expect the SYN's payload in the stream). */
+static void test_tfo(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_DATA, MBX_EV_TCP_OPEN, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, "GET");
+    S2C(&c, SYN | ACK, 300, 104, NULL);
+    C2S(&c, ACK, 104, 301, " /");
+    assert_string_equal(l.text, "data c 0 GET;tcp.open c;data c 3  /;");
+    mbx_engine_free(e);
+}
+
+/* A reused 4-tuple after close is a new connection; the old one ends first. */
+static void test_port_reuse(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    C2S(&c, FIN | ACK, 101, 301, NULL);
+    S2C(&c, FIN | ACK, 301, 102, NULL);
+    C2S(&c, ACK, 102, 302, NULL);
+    uint64_t id1 = mbx_flow_id(only_flow(e));
+    C2S(&c, SYN, 90000, 0, NULL); /* new ISN: TIME_WAIT reuse */
+    assert_string_equal(l.text, "tcp.syn c;tcp.close fin;tcp.syn c;");
+    assert_int_equal(e->stats.tcp_flows, 2);
+    assert_true(mbx_flow_id(only_flow(e)) > id1);
+    /* A new SYN on a flow still in TIME_WAIT on one side only (no close yet). */
+    mbx_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_close),
+        cmocka_unit_test(test_simultaneous_open),
+        cmocka_unit_test(test_split_handshake),
+        cmocka_unit_test(test_syn_synack_retransmission),
+        cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_rst_window),
+        cmocka_unit_test(test_midstream),
+        cmocka_unit_test(test_one_sided),
+        cmocka_unit_test(test_tfo),
+        cmocka_unit_test(test_port_reuse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
