@@ -7,9 +7,10 @@
  * "fileinfo" record per message body (name, size, sha256 of the decoded
  * body, gaps, state CLOSED or TRUNCATED), Suricata's field names.
  *
- *   mbx-httplog -r CAPTURE [-o FILE] [-s]
+ *   mbx-httplog -r CAPTURE [-o FILE] [-a] [-s]
  *
  * -o FILE  write the records there (default: standard output)
+ * -a       also write EVE "anomaly" records for the parser's events
  * -s       print the engine's and the HTTP module's statistics to stderr
  *
  * Exit status: 0; 2 for bad arguments or a capture that cannot be read (a
@@ -26,23 +27,25 @@
 #include <mbx_http.h>
 
 static const char hl_usage[] =
-    "usage: mbx-httplog -r CAPTURE [-o FILE] [-s]\n"
+    "usage: mbx-httplog -r CAPTURE [-o FILE] [-a] [-s]\n"
     "Writes one EVE \"http\" record per HTTP transaction and one \"fileinfo\" record\n"
     "per message body (sha256 of the decoded body) as JSON lines.\n"
     "  -r CAPTURE  pcap or pcapng file (\"-\": standard input)\n"
     "  -o FILE     output file (default: standard output)\n"
+    "  -a          also EVE \"anomaly\" records (HTTP parser events)\n"
     "  -s          statistics to stderr at the end\n";
 
 int main(int argc, char **argv)
 {
     const char *capture = NULL, *outpath = "-";
-    bool stats = false;
+    bool stats = false, anomalies = false;
     int c;
-    while ((c = getopt(argc, argv, "r:o:sh")) != -1) {
+    while ((c = getopt(argc, argv, "r:o:ash")) != -1) {
         switch (c) {
         case 'r': capture = optarg; break;
         case 'o': outpath = optarg; break;
         case 's': stats = true; break;
+        case 'a': anomalies = true; break;
         case 'h': fputs(hl_usage, stdout); return 0;
         default: fputs(hl_usage, stderr); return 2;
         }
@@ -75,7 +78,8 @@ int main(int argc, char **argv)
         return 1;
     }
     mbx_engine_set_output(e, out);
-    const struct mbx_http_options opts = {.eve_http = true, .eve_fileinfo = true, .bodies = true};
+    const struct mbx_http_options opts = {
+        .eve_http = true, .eve_fileinfo = true, .bodies = true, .eve_anomaly = anomalies};
     mbx_http *http = mbx_http_attach(e, &opts);
     if (!http) {
         fprintf(stderr, "mbx-httplog: cannot attach the HTTP module: %s\n", strerror(errno));

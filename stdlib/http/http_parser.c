@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -41,6 +42,25 @@ enum http_state {
 
 enum http_enc { ENC_GZIP = 1, ENC_DEFLATE = 2 };
 
+#define HTTP_MP_BOUNDARY_MAX 70 /* RFC 2046 5.1.1 */
+
+enum http_mp_state { MP_PREAMBLE, MP_AFTER_DELIM, MP_PAD, MP_HEADERS, MP_DATA, MP_EPILOGUE };
+
+/* A multipart/form-data request body (RFC 7578): each part that names a
+ * filename is a file of its own, as Suricata reports them. */
+struct http_mp {
+    bool on;                                  /* the body is multipart */
+    uint8_t delim[4 + HTTP_MP_BOUNDARY_MAX];  /* "\r\n--" boundary */
+    size_t dlen;                              /* its length */
+    size_t match;                             /* bytes of delim matched (held back) */
+    enum http_mp_state st;                    /* where the parser is */
+    uint8_t after[2];                         /* bytes after a delimiter ("--": the end) */
+    size_t nafter;                            /* their count */
+    uint8_t line[512];                        /* a part header line */
+    size_t linelen;                           /* its bytes */
+    char fname[MBX_HTTP_FIELD_MAX];           /* the part's filename, "" if none */
+};
+
 struct http_body {
     struct mbx_http_file_info info;   /* what file_end reports */
     char name[MBX_HTTP_URI_MAX];      /* info.name points here */
@@ -52,7 +72,9 @@ struct http_body {
     z_stream z[HTTP_MAX_LAYERS];      /* one inflater per layer */
     bool zinit[HTTP_MAX_LAYERS];      /* z[i] initialised */
     bool zend[HTTP_MAX_LAYERS];       /* z[i] saw the end of its stream */
-    uint64_t off;                     /* decoded bytes so far */
+    uint64_t off;                     /* decoded bytes so far (of the open file) */
+    bool started;                     /* body bytes or a gap were seen */
+    struct http_mp mp;                /* multipart/form-data: one file per part */
 };
 
 struct http_half {
@@ -76,6 +98,7 @@ struct http_half {
     bool enc_unknown;                /* a coding we cannot undo was listed */
     bool enc_many;                   /* more than HTTP_MAX_LAYERS listed */
     int status;                      /* response: status of this message */
+    char boundary[HTTP_MP_BOUNDARY_MAX + 1]; /* multipart/form-data boundary, "" if none */
     struct http_body body;           /* the body in progress */
 };
 
@@ -252,10 +275,49 @@ static struct mbx_http_tx *tx_claim(struct http_parser *p, enum http_dir d)
 
 /* ------------------------------------------------------------ bodies */
 
-static void sink(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
+static void file_open(struct http_body *b, const char *name)
+{
+    memset(&b->info, 0, sizeof b->info);
+    snprintf(b->name, sizeof b->name, "%s", name);
+    b->info.name = b->name;
+    b->open = true;
+    b->off = 0;
+    b->md = EVP_MD_CTX_new();
+    if (b->md && EVP_DigestInit_ex(b->md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(b->md);
+        b->md = NULL;
+    }
+}
+
+/* The open file of d ends (truncated: not all of it was seen). */
+static void file_close(struct http_parser *p, enum http_dir d, bool truncated)
 {
     struct http_body *b = &p->h[d].body;
+    if (!b->open)
+        return;
+    b->open = false;
+    bool complete = !truncated && !b->info.gaps && !b->dec_failed;
+    b->info.state = complete ? MBX_HTTP_FILE_CLOSED : MBX_HTTP_FILE_TRUNCATED;
+    unsigned len = 0;
+    b->info.has_sha256 = complete && b->md && EVP_DigestFinal_ex(b->md, b->info.sha256, &len) == 1
+                         && len == 32;
+    b->info.tx = cur_tx(p, d);
+    b->info.side = d == HTTP_DIR_REQ ? MBX_CLIENT : MBX_SERVER;
+    if (p->cb.file_end)
+        p->cb.file_end(p->u, &b->info);
+    if (b->md) {
+        EVP_MD_CTX_free(b->md);
+        b->md = NULL;
+    }
+}
+
+static void file_write(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
+{
+    struct http_body *b = &p->h[d].body;
+    if (!b->open || n == 0)
+        return;
     b->info.tx = cur_tx(p, d); /* the ring may have moved */
+    b->info.side = d == HTTP_DIR_REQ ? MBX_CLIENT : MBX_SERVER;
     if (b->md)
         EVP_DigestUpdate(b->md, data, n);
     b->info.size += n;
@@ -264,6 +326,129 @@ static void sink(struct http_parser *p, enum http_dir d, const uint8_t *data, si
         p->cb.file_data(p->u, &fd);
     }
     b->off += n;
+}
+
+/* Content-Disposition: form-data; name="f"; filename="a.bin" -> a.bin */
+static void mp_header(struct http_mp *m, const uint8_t *s, size_t n)
+{
+    static const char cd[] = "content-disposition:";
+    if (n < sizeof cd - 1 || strncasecmp((const char *)s, cd, sizeof cd - 1) != 0)
+        return;
+    for (size_t i = sizeof cd - 1; i + 9 <= n; i++) {
+        if (strncasecmp((const char *)s + i, "filename=", 9) != 0
+            || (i > 0 && s[i - 1] != ' ' && s[i - 1] != ';' && s[i - 1] != '\t'))
+            continue;
+        size_t a = i + 9, e;
+        if (a < n && s[a] == '"') {
+            a++;
+            for (e = a; e < n && s[e] != '"'; e++)
+                ;
+        } else {
+            for (e = a; e < n && s[e] != ';' && s[e] != ' '; e++)
+                ;
+        }
+        size_t len = e - a < sizeof m->fname - 1 ? e - a : sizeof m->fname - 1;
+        memcpy(m->fname, s + a, len);
+        m->fname[len] = '\0';
+        return;
+    }
+}
+
+/* Bytes of a part's content (or of the preamble/epilogue, dropped). */
+static void mp_emit(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+{
+    if (p->h[d].body.mp.st == MP_DATA)
+        file_write(p, d, s, n);
+}
+
+/* A multipart body, after content decoding.  The delimiter "\r\n--B" has its
+ * only CR first, so after a mismatch no suffix of the held bytes can start a
+ * new match: the held bytes are content, and scanning resumes at the byte
+ * that broke the match. */
+static void mp_feed(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+{
+    struct http_mp *m = &p->h[d].body.mp;
+    size_t i = 0;
+    while (i < n) {
+        if (m->st == MP_EPILOGUE)
+            return;
+        if (m->st == MP_AFTER_DELIM) {
+            m->after[m->nafter++] = s[i++];
+            if (m->nafter == 2) {
+                m->st = m->after[0] == '-' && m->after[1] == '-' ? MP_EPILOGUE : MP_PAD;
+                if (m->after[1] == '\n')
+                    m->st = MP_HEADERS;
+            }
+            continue;
+        }
+        if (m->st == MP_PAD) { /* transport padding up to the end of the line */
+            if (s[i++] == '\n')
+                m->st = MP_HEADERS;
+            continue;
+        }
+        if (m->st == MP_HEADERS) {
+            uint8_t c = s[i++];
+            if (c != '\n') {
+                if (m->linelen < sizeof m->line)
+                    m->line[m->linelen++] = c;
+                continue;
+            }
+            size_t ll = m->linelen;
+            if (ll && m->line[ll - 1] == '\r')
+                ll--;
+            m->linelen = 0;
+            if (ll > 0) {
+                mp_header(m, m->line, ll);
+                continue;
+            }
+            m->st = MP_DATA;
+            m->match = 0;
+            if (m->fname[0])
+                file_open(&p->h[d].body, m->fname);
+            continue;
+        }
+        /* MP_PREAMBLE or MP_DATA: look for the delimiter */
+        size_t run = i;
+        for (; i < n; i++) {
+            uint8_t c = s[i];
+            if (m->match > 0 && c == m->delim[m->match]) {
+                if (++m->match == m->dlen)
+                    break;
+                continue;
+            }
+            if (m->match > 0) { /* mismatch: what was held back is content */
+                mp_emit(p, d, m->delim, m->match);
+                m->match = 0;
+                run = i;
+            }
+            if (c == '\r') {
+                mp_emit(p, d, s + run, i - run);
+                m->match = 1;
+                run = i + 1;
+            }
+        }
+        if (i < n) { /* the delimiter is complete at s[i] */
+            if (p->h[d].body.mp.st == MP_DATA)
+                file_close(p, d, false);
+            m->fname[0] = '\0';
+            m->match = 0;
+            m->nafter = 0;
+            m->st = MP_AFTER_DELIM;
+            i++;
+            continue;
+        }
+        if (m->match == 0)
+            mp_emit(p, d, s + run, n - run);
+        return;
+    }
+}
+
+static void sink(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
+{
+    if (p->h[d].body.mp.on)
+        mp_feed(p, d, data, n);
+    else
+        file_write(p, d, data, n);
 }
 
 static void dec_fail(struct http_parser *p, enum http_dir d)
@@ -329,10 +514,20 @@ static void body_begin(struct http_parser *p, enum http_dir d)
     struct http_body *b = &h->body;
     struct mbx_http_tx *tx = cur_tx(p, d);
     memset(&b->info, 0, sizeof b->info);
-    b->open = b->dec_failed = false;
+    b->open = b->dec_failed = b->started = false;
     b->off = 0;
     b->nlayers = 0;
     b->name[0] = '\0';
+    memset(&b->mp, 0, sizeof b->mp);
+    if (d == HTTP_DIR_REQ && h->boundary[0]) {
+        size_t bl = strlen(h->boundary);
+        b->mp.on = true;
+        memcpy(b->mp.delim, "\r\n--", 4);
+        memcpy(b->mp.delim + 4, h->boundary, bl);
+        b->mp.dlen = 4 + bl;
+        b->mp.match = 2; /* the first delimiter may open the body: CRLF implied */
+        b->mp.st = MP_PREAMBLE;
+    }
     if (tx) {
         /* The file name is the URI's path: no scheme and authority, no query. */
         const char *u = tx->uri;
@@ -354,18 +549,19 @@ static void body_begin(struct http_parser *p, enum http_dir d)
     }
 }
 
+/* The first body byte or gap: the whole body is one file unless multipart. */
 static void body_open(struct http_parser *p, enum http_dir d)
 {
     struct http_body *b = &p->h[d].body;
-    if (b->open)
+    if (b->started)
         return;
-    b->open = true;
+    b->started = true;
     memset(b->zinit, 0, sizeof b->zinit);
     memset(b->zend, 0, sizeof b->zend);
-    b->md = EVP_MD_CTX_new();
-    if (b->md && EVP_DigestInit_ex(b->md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(b->md);
-        b->md = NULL;
+    if (!b->mp.on) {
+        char name[MBX_HTTP_URI_MAX];
+        memcpy(name, b->name, sizeof name);
+        file_open(b, name);
     }
 }
 
@@ -398,9 +594,12 @@ static void body_gap(struct http_parser *p, enum http_dir d, uint64_t n)
     if (!p->bodies || n == 0)
         return;
     body_open(p, d);
-    b->info.gaps = true;
-    b->info.size += n;
-    b->off += n;
+    if (b->open) {
+        b->info.gaps = true;
+        b->info.size += n;
+        b->off += n;
+    }
+    b->mp.match = 0; /* a delimiter cannot be matched across a hole */
     if (b->nlayers > 0)
         b->dec_failed = true; /* a compressed stream cannot continue past a hole */
 }
@@ -422,17 +621,11 @@ static void body_free(struct http_body *b)
 static void body_end(struct http_parser *p, enum http_dir d, bool truncated)
 {
     struct http_body *b = &p->h[d].body;
-    if (!b->open)
+    if (!b->started)
         return;
-    b->open = false;
-    bool complete = !truncated && !b->info.gaps && !b->dec_failed;
-    b->info.state = complete ? MBX_HTTP_FILE_CLOSED : MBX_HTTP_FILE_TRUNCATED;
-    unsigned len = 0;
-    b->info.has_sha256 = complete && b->md && EVP_DigestFinal_ex(b->md, b->info.sha256, &len) == 1
-                         && len == 32;
-    b->info.tx = cur_tx(p, d);
-    if (p->cb.file_end)
-        p->cb.file_end(p->u, &b->info);
+    b->started = false;
+    /* a part still open at the end of a multipart body lacks its delimiter */
+    file_close(p, d, truncated || b->mp.on);
     body_free(b);
 }
 
@@ -445,6 +638,7 @@ static void reset_framing(struct http_half *h)
     h->nenc = 0;
     h->enc_unknown = h->enc_many = false;
     h->status = 0;
+    h->boundary[0] = '\0';
     h->hdr_bytes = 0;
     h->hdr_over = false;
 }
@@ -642,6 +836,32 @@ static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t 
     }
 }
 
+/* multipart/form-data; boundary="B" -> h->boundary */
+static void parse_boundary(struct http_half *h, const uint8_t *v, size_t n)
+{
+    static const char mt[] = "multipart/form-data";
+    if (n < sizeof mt - 1 || strncasecmp((const char *)v, mt, sizeof mt - 1) != 0)
+        return;
+    for (size_t i = sizeof mt - 1; i + 9 <= n; i++) {
+        if (strncasecmp((const char *)v + i, "boundary=", 9) != 0)
+            continue;
+        size_t a = i + 9, e;
+        if (a < n && v[a] == '"') {
+            a++;
+            for (e = a; e < n && v[e] != '"'; e++)
+                ;
+        } else {
+            for (e = a; e < n && v[e] != ';' && v[e] != ' ' && v[e] != '\t'; e++)
+                ;
+        }
+        if (e > a && e - a <= HTTP_MP_BOUNDARY_MAX && !memchr(v + a, '\r', e - a)) {
+            memcpy(h->boundary, v + a, e - a);
+            h->boundary[e - a] = '\0';
+        }
+        return;
+    }
+}
+
 static void header_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
 {
     struct http_half *h = &p->h[d];
@@ -670,8 +890,10 @@ static void header_line(struct http_parser *p, enum http_dir d, const uint8_t *s
             set_field(p, tx, tx->host, sizeof tx->host, val, vn);
         else if (ieq(name, nn, "user-agent") && !tx->user_agent[0])
             set_field(p, tx, tx->user_agent, sizeof tx->user_agent, val, vn);
-        else if (ieq(name, nn, "content-type") && !tx->req_content_type[0])
+        else if (ieq(name, nn, "content-type") && !tx->req_content_type[0]) {
             set_field(p, tx, tx->req_content_type, sizeof tx->req_content_type, val, vn);
+            parse_boundary(h, val, vn);
+        }
     } else if (h->status < 100 || h->status >= 200 || h->status == 101) {
         if (ieq(name, nn, "content-type") && !tx->content_type[0])
             set_field(p, tx, tx->content_type, sizeof tx->content_type, val, vn);

@@ -130,10 +130,25 @@ static void cb_tx_done(void *u, const struct mbx_http_tx *tx)
         write_http(h, o, tx);
 }
 
+/* Suricata's app-layer anomaly record: {"anomaly": {"app_proto": "http",
+ * "type": "applayer", "event": NAME, "layer": "proto_parser"}}. */
 static void cb_anomaly(void *u, const struct mbx_http_tx *tx, enum mbx_http_anomaly a)
 {
     mbx_http *h = u;
+    struct mbx_out *o = mbx_engine_output(h->e);
     h->st.anomalies[a]++;
+    if (!h->opt.eve_anomaly || !o || a == MBX_HTTP_ANOM_GAP || a == MBX_HTTP_ANOM_RESYNC)
+        return;
+    mbx_out_begin(o, mbx_engine_now(h->e), "anomaly", h->flow);
+    if (tx)
+        mbx_out_uint(o, "tx_id", tx->tx_id);
+    mbx_out_object(o, "anomaly");
+    mbx_out_str(o, "app_proto", "http");
+    mbx_out_str(o, "type", "applayer");
+    mbx_out_str(o, "event", mbx_http_anomaly_name(a));
+    mbx_out_str(o, "layer", "proto_parser");
+    mbx_out_end_object(o);
+    mbx_out_end(o);
 }
 
 static const struct http_callbacks callbacks = {

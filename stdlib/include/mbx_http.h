@@ -118,6 +118,7 @@ struct mbx_http_options {
     bool eve_http;      /* write one EVE "http" record per transaction */
     bool eve_fileinfo;  /* write one EVE "fileinfo" record per file */
     bool bodies;        /* decode and hash bodies even if nothing subscribes file_* */
+    bool eve_anomaly;   /* write EVE "anomaly" records (app-layer events, not gaps) */
 };
 
 struct mbx_http_stats {

@@ -28,6 +28,7 @@ cases = {
  'connect': [('d', R, b"CONNECT a:443 HTTP/1.1\r\n\r\n"), ('d', S, b"HTTP/1.1 200 OK\r\n\r\n"),
              ('d', R, b"\x16\x03\x01\x00\x10abcdefghijklmnop")],
  'async': [('d', S, b"HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\nmoved"), ('d', R, b"GET /\nUser-Agent: myscript\n\n")],
+ 'multipart': [('d', R, b'POST /up HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XY\r\nContent-Length: 75\r\n\r\n--XY\r\nContent-Disposition: form-data; filename="a"\r\n\r\nab\r\n--X\r\n--XY--\r\n')],
  'overflow': [('d', R, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n\r\nGET /s HTTP/1.1\r\n\r\n")],
 }
 os.makedirs(out, exist_ok=True)

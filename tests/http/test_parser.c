@@ -552,6 +552,48 @@ static void test_response_extra_lines(void **state)
     free(r);
 }
 
+/* multipart/form-data (RFC 7578): each part with a filename is a file; the
+ * content holds near-delimiters ("\r\n--", "\r\n--XY") that must stay content. */
+static void test_multipart(void **state)
+{
+    static const char part1[] = "line1\r\n--not\r\n--XYnot\r\r\n-\r\nend";
+    static const char body[] =
+        "--XYZ\r\n"
+        "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+        "plain field\r\n"
+        "--XYZ\r\n"
+        "Content-Disposition: form-data; name=\"f\"; filename=\"up.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\n"
+        "line1\r\n--not\r\n--XYnot\r\r\n-\r\nend\r\n"
+        "--XYZ\r\n"
+        "Content-Disposition: form-data; name=\"g\"; filename=\"two.txt\"\r\n\r\n"
+        "2\r\n"
+        "--XYZ--\r\nepilogue";
+    static char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST /up HTTP/1.1\r\nHost: h\r\n"
+                     "Content-Type: multipart/form-data; boundary=\"XYZ\"\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     sizeof body - 1, body);
+    const struct step st[] = {
+        RAWREQ(req, (size_t)n),
+        RESP("HTTP/1.1 204 No Content\r\n\r\n"),
+    };
+    struct rec *r = run_all(st, 2, true);
+    assert_int_equal(r->ntx, 1);
+    assert_int_equal(r->tx[0].request_body_len, sizeof body - 1);
+    assert_int_equal(r->nfiles, 2);
+    assert_string_equal(r->fname[0], "up.bin");
+    assert_int_equal(r->file[0].size, sizeof part1 - 1);
+    uint8_t want[32];
+    sha256_hex(part1, sizeof part1 - 1, want);
+    assert_memory_equal(r->file[0].sha256, want, 32);
+    assert_int_equal(r->file[0].state, MBX_HTTP_FILE_CLOSED);
+    assert_string_equal(r->fname[1], "two.txt");
+    assert_int_equal(r->file[1].size, 1);
+    free(r);
+}
+
 /* No framing: the body runs to the end of the connection. */
 static void test_until_close(void **state)
 {
@@ -654,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_stacked_encodings),
         cmocka_unit_test(test_corrupt_gzip),
         cmocka_unit_test(test_response_extra_lines),
+        cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_until_close),
         cmocka_unit_test(test_limits_and_bad_lengths),
         cmocka_unit_test(test_pipeline_overflow),
