@@ -245,9 +245,12 @@ struct mbx_stream *stream_open(mbx_engine *e, struct mbx_flow *f, enum mbx_side 
 void stream_close(mbx_engine *e, struct mbx_flow *f, enum mbx_side s);
 void stream_recheck(mbx_engine *e, struct mbx_flow *f);
 /* Store a segment at offset off (len captured bytes of wire_len sent); returns
- * true if overlapping bytes differed from those seen before. */
-bool stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t off, const uint8_t *data,
-                   uint32_t len, uint32_t wire_len);
+ * STREAM_OVERLAP if it overlapped bytes seen before, plus STREAM_INCONSISTENT
+ * if overlapping bytes differed. */
+#define STREAM_OVERLAP 1
+#define STREAM_INCONSISTENT 2
+int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t off, const uint8_t *data,
+                  uint32_t len, uint32_t wire_len);
 /* Deliver what can be delivered (tcp.data, tcp.gap events); flush: everything. */
 void stream_deliver(mbx_engine *e, struct mbx_stream *st, bool flush,
                     enum mbx_gap_reason hole_reason);

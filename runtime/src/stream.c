@@ -291,15 +291,15 @@ static void stream_gap(mbx_engine *e, struct mbx_stream *st, uint64_t off, uint6
     }
 }
 
-bool stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint8_t *data,
-                   uint32_t len, uint32_t wire_len)
+int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint8_t *data,
+                  uint32_t len, uint32_t wire_len)
 {
     struct mbx_flow *f = &e->flows[st->flow];
     bool last = e->cfg.policy == MBX_POLICY_LAST;
-    bool incons = false;
+    int incons = 0;
     if (soff < 0) { /* bytes before the stream's start */
         if ((uint64_t)-soff >= wire_len)
-            return false;
+            return STREAM_OVERLAP;
         uint32_t skip = (uint32_t)-soff;
         wire_len -= skip;
         len = len > skip ? len - skip : 0;
@@ -321,13 +321,14 @@ bool stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uin
     }
     /* Bytes already delivered: compare with those still kept. */
     if (off < st->end_off) {
+        incons |= STREAM_OVERLAP;
         uint64_t lo = off > st->valid_lo ? off : st->valid_lo;
         if (lo < st->base_off)
             lo = st->base_off;
         uint64_t hi = cend < st->end_off ? cend : st->end_off;
         if (st->buf && lo < hi &&
             memcmp(st->buf + (lo - st->base_off), data + (lo - off), (size_t)(hi - lo)))
-            incons = true;
+            incons |= STREAM_INCONSISTENT;
         if (cend <= st->end_off)
             return incons;
         data += st->end_off - off;
@@ -375,8 +376,9 @@ bool stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uin
             pos = g->start;
         }
         uint64_t oe = g->end < cend ? g->end : cend;
+        incons |= STREAM_OVERLAP;
         if (memcmp(b + pos, data + (pos - off), (size_t)(oe - pos))) {
-            incons = true;
+            incons |= STREAM_INCONSISTENT;
             if (last)
                 memcpy(b + pos, data + (pos - off), (size_t)(oe - pos));
         }

@@ -286,12 +286,20 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         S->hflags |= H_ISN;
     }
     if (wire_len > 0) {
+        /* A retransmission overlaps bytes seen before: the stream knows exactly
+         * (a segment filling a hole is not one); without a stream, or past the
+         * depth, a segment that starts before the highest sequence sent. */
         bool rexmit = seq_lt(data_seq, S->next_seq);
         struct mbx_stream *st = side_stream(e, f, s);
         bool incons = false;
-        if (st)
-            incons = stream_insert(e, st, seq_to_off(data_seq, st->base_seq, st->end_off),
-                                   p->payload, p->payload_len, wire_len);
+        if (st) {
+            bool past_depth = e->cfg.stream_depth && st->end_off >= e->cfg.stream_depth;
+            int r = stream_insert(e, st, seq_to_off(data_seq, st->base_seq, st->end_off),
+                                  p->payload, p->payload_len, wire_len);
+            incons = r & STREAM_INCONSISTENT;
+            if (!past_depth)
+                rexmit = r & STREAM_OVERLAP;
+        }
         if (rexmit) {
             S->rexmits++;
             e->stats.rexmits++;
