@@ -7,6 +7,7 @@
 #ifndef MBX_ENGINE_UTIL_H
 #define MBX_ENGINE_UTIL_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
