@@ -1,0 +1,112 @@
+/*
+ * test_timer.c - mbx_every (timer.c) on packet time.  The rule checked is
+ * LANGUAGE.md section 8: `every D` fires at first-packet time + kD, before the
+ * packet that passes that time, and never after the last packet.  A packet
+ * whose time equals t0 + kD sees the timer fire first.
+ */
+#include "engine_util.h"
+
+struct tl {
+    char text[1024];
+};
+
+static void t_add(struct tl *l, const char *what, mbx_time t)
+{
+    char b[64];
+    snprintf(b, sizeof(b), "%s@%llu;", what, (unsigned long long)(t / SEC));
+    strcat(l->text, b);
+}
+
+static void on_tick(mbx_engine *e, void *u)
+{
+    t_add(u, "T", mbx_engine_now(e));
+}
+static void on_tock(mbx_engine *e, void *u)
+{
+    t_add(u, "U", mbx_engine_now(e));
+}
+static void on_pkt(const struct mbx_event *ev, void *u)
+{
+    t_add(u, "p", ev->pkt->ts);
+}
+
+static void udp_at(mbx_engine *e, mbx_time t)
+{
+    struct tconn u = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 53, .sport = 53,
+                      .ts = t - MS};
+    struct mbx_pkt p = tc_pkt(&u, 0, 0, 0, 0, "q", 1);
+    p.proto = 17;
+    mbx__engine_packet(e, &p);
+}
+
+static void test_every(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct tl l = {{0}};
+    assert_int_equal(mbx_every(e, 10 * SEC, on_tick, &l), 0);
+    assert_int_equal(mbx_every(e, 0, on_tick, &l), -EINVAL);
+    mbx_subscribe(e, MBX_EV_PKT_IN, on_pkt, &l, 0);
+    udp_at(e, 100 * SEC);
+    udp_at(e, 105 * SEC);
+    udp_at(e, 112 * SEC);
+    udp_at(e, 120 * SEC); /* reaches 120 exactly: the timer first */
+    udp_at(e, 155 * SEC); /* a jump: 130, 140 and 150 fire, in order */
+    udp_at(e, 159 * SEC); /* the last packet */
+    mbx_engine_finish(e); /* 160 is after the last packet: never */
+    assert_string_equal(l.text, "p@100;p@105;T@110;p@112;T@120;p@120;T@130;T@140;T@150;p@155;"
+                                "p@159;");
+    mbx_engine_free(e);
+}
+
+/* Two timers due at the same time fire in the order they were created. */
+static void test_two_timers(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct tl l = {{0}};
+    mbx_every(e, 2 * SEC, on_tick, &l);
+    mbx_every(e, 1 * SEC, on_tock, &l);
+    udp_at(e, 10 * SEC);
+    udp_at(e, 12 * SEC);
+    assert_string_equal(l.text, "U@11;T@12;U@12;");
+    mbx_engine_free(e);
+}
+
+/* Timers and idle timeouts interleave in time order. */
+static int n_timeouts;
+static void on_timeout(const struct mbx_event *ev, void *u)
+{
+    t_add(u, "x", mbx_engine_now(ev->engine));
+    n_timeouts++;
+}
+
+static void test_timeouts_with_timers(void **state)
+{
+    (void)state;
+    struct mbx_config cfg;
+    mbx_config_default(&cfg);
+    cfg.max_flows = 8;
+    cfg.timeout_syn = 5 * SEC;
+    mbx_engine *e = mbx_engine_new(&cfg);
+    struct tl l = {{0}};
+    mbx_every(e, 3 * SEC, on_tick, &l);
+    mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, on_timeout, &l, 0);
+    struct tconn c = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 999, .sport = 80,
+                      .ts = 100 * SEC - MS};
+    C2S(&c, SYN, 1, 0, NULL); /* t0 = 100 s; SYN-only flow expires after 105 s */
+    udp_at(e, 107 * SEC);
+    assert_int_equal(n_timeouts, 1);
+    assert_string_equal(l.text, "T@103;x@105;T@106;");
+    mbx_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every),
+        cmocka_unit_test(test_two_timers),
+        cmocka_unit_test(test_timeouts_with_timers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
