@@ -83,7 +83,8 @@ struct evlog {
     int read_side; /* -1: don't consume; else consume new bytes on tcp.data */
 };
 
-static inline void evlog_add(struct evlog *l, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static inline void evlog_add(struct evlog *l, const char *fmt,
+                                                                 ...)
 {
     va_list ap;
     va_start(ap, fmt);
