@@ -7,10 +7,13 @@
  * 15 records of the largest size libpcap accepts and hundreds of usual ones);
  * the frames stay valid until the next mbx_source_next.  Timestamps are asked
  * for in nanoseconds.  Live capture runs in immediate mode with a 100 ms poll so
- * that an idle link returns -EAGAIN and the engine keeps its wall-clock timers.
+ * that an idle link returns -EAGAIN and the engine keeps its wall-clock timers
+ * (the handle is non-blocking and the wait is our poll(): libpcap's read timeout
+ * does not return on Linux when nothing arrives).
  */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +40,7 @@ static int lpcap_next(struct mbx_source *s, struct mbx_frame *f, int max)
     struct lpcap *l = (struct lpcap *)s;
     size_t used = 0;
     int n = 0;
+    bool polled = false;
     while (n < max && LPCAP_ARENA - used >= LPCAP_MAXREC) {
         struct pcap_pkthdr *h;
         const u_char *data;
@@ -54,8 +58,14 @@ static int lpcap_next(struct mbx_source *s, struct mbx_frame *f, int max)
             n++;
             continue;
         }
-        if (rc == 0) /* live: the poll timed out */
-            return n > 0 ? n : -EAGAIN;
+        if (rc == 0) { /* live, non-blocking: nothing queued */
+            if (n > 0 || polled)
+                return n > 0 ? n : -EAGAIN;
+            struct pollfd pfd = {.fd = pcap_get_selectable_fd(l->pc), .events = POLLIN};
+            poll(&pfd, 1, LPCAP_TIMEOUT_MS);
+            polled = true;
+            continue;
+        }
         if (rc == PCAP_ERROR_BREAK) /* end of the file */
             break;
         /* the file is cut or unreadable */
@@ -156,6 +166,13 @@ struct mbx_source *mbx_source_open_live(const char *iface, char *err, size_t err
             why = g && *g ? g : pcap_statustostr(rc);
         }
         src_errf(err, errlen, "%s: cannot capture: %s", l->name, why);
+        lpcap_close(&l->base);
+        return NULL;
+    }
+    /* libpcap's own timeout keeps polling inside pcap_next_ex on Linux: wait
+     * ourselves instead, on a non-blocking handle */
+    if (pcap_setnonblock(l->pc, 1, perr) != 0 || pcap_get_selectable_fd(l->pc) < 0) {
+        src_errf(err, errlen, "%s: cannot poll the capture: %s", l->name, perr);
         lpcap_close(&l->base);
         return NULL;
     }
