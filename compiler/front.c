@@ -66,6 +66,8 @@ void mbxc_maybe_dump(struct mbxc *mc, const char *pass)
 int mbxc_check(struct mbxc *mc)
 {
     mbxc_maybe_dump(mc, "parse");
+    if (mc->diag.errors)
+        return mc->diag.errors; /* a tree with holes would only add follow-on errors */
     sema_resolve(mc);
     mbxc_maybe_dump(mc, "resolve");
     sema_typecheck(mc);

@@ -376,6 +376,7 @@ void link_pipeline(struct mbxc *mc)
     struct link_graph *g = ARENA_NEW(&mc->arena, struct link_graph);
     g->pipeline = p;
     struct linker l = {.mc = mc, .g = g};
+    int errors_before = mc->diag.errors;
     /* members, in order */
     for (struct ast_pitem *it = p->u.pipe.items; it; it = it->next) {
         if (it->kind != P_MEMBER)
@@ -451,7 +452,8 @@ void link_pipeline(struct mbxc *mc)
         link_imports(&l, g->nodes[i]);
     find_cycles(&l);
     mc->graph = g;
-    warn_unused(&l);
+    if (mc->diag.errors == errors_before)
+        warn_unused(&l); /* a broken graph would make these follow-on noise */
 }
 
 /* ---- analyse ---- */

@@ -28,6 +28,7 @@ static const char usage[] =
     "  -Wno-NAME            disable warning NAME\n"
     "                       (NAME: unused-handler, unused-export, unused-import)\n"
     "  --max-errors=N       stop showing errors after N (default 20)\n"
+    "  --stdlib=DIR         read prelude.mbx and std.* units from DIR\n"
     "  --json-diagnostics   print diagnostics as one JSON array on stderr\n"
     "  --dump-after=PASS    print the program after PASS\n"
     "                       (parse, resolve, typecheck, link, analyse)\n"
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
     unsigned wdis = 0, werr = 0;
     int max_errors = 20;
     const char *dump = NULL;
+    const char *stdlib = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
             if (!ok)
                 return usage_error("unknown pass '%s' (parse, resolve, typecheck, link, analyse)",
                                    dump);
+        } else if (strncmp(a, "--stdlib=", 9) == 0) {
+            stdlib = a + 9;
         } else if (strncmp(a, "--max-errors=", 13) == 0) {
             char *end;
             long n = strtol(a + 13, &end, 10);
@@ -139,6 +143,8 @@ int main(int argc, char **argv)
     mc.diag.wdisabled = wdis;
     mc.diag.max_errors = max_errors;
     mc.dump_after = dump;
+    if (stdlib)
+        mc.stdlib_dirs[0] = mc.stdlib_dirs[1] = stdlib;
     for (int i = 0; i < nincs; i++)
         mbxc_add_path(&mc, incs[i]);
     mbxc_add_default_paths(&mc);

@@ -32,6 +32,7 @@ struct diag_msg *parse_lex_error(struct parse_ctx *ctx, struct loc loc, const ch
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     ctx->syntax_errors++;
+    ctx->lex_err_tok = ctx->ntok;
     return diag_error(&ctx->mc->diag, loc, "%s", buf);
 }
 
@@ -67,6 +68,7 @@ struct unit *parse_text(struct mbxc *mc, const char *path, const char *unit_name
     ctx.line = 1;
     ctx.col = 1;
     ctx.prev = ctx.cur = diag_noloc();
+    ctx.lex_err_tok = -9;
     yyscan_t scanner;
     if (mbx_yylex_init_extra(&ctx, &scanner) != 0)
         unreachable("cannot create the scanner");

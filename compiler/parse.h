@@ -18,6 +18,8 @@ struct parse_ctx {
     struct loc comment_start; /* where an open block comment began */
     void *scanner;            /* the flex scanner */
     int syntax_errors;        /* reported so far in this file */
+    int ntok;                 /* tokens handed to the parser so far */
+    int lex_err_tok;          /* ntok when the lexer last reported an error, or -9 */
 };
 
 struct diag_msg *parse_lex_error(struct parse_ctx *ctx, struct loc loc, const char *fmt, ...)

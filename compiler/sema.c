@@ -768,6 +768,7 @@ static const char *owner_name(const struct ast_decl *ev)
 
 static void resolve_module(struct mbxc *mc, struct ast_decl *d)
 {
+    bool bad_import = false; /* an import in error: "does not import" would be noise */
     d->u.mod.scope = sema_tab_new(&mc->arena, 8);
     for (struct ast_item *it = d->u.mod.items; it; it = it->next) {
         if (d->u.mod.is_extern && it->kind != I_IMPORT && it->kind != I_EXPORT) {
@@ -781,11 +782,14 @@ static void resolve_module(struct mbxc *mc, struct ast_decl *d)
         case I_EXPORT:
             for (struct ast_name *n = it->u.names; n; n = n->next) {
                 bool imp = it->kind == I_IMPORT;
-                if (!resolve_flow_name(mc, n, !imp,
+                bool ok = resolve_flow_name(mc, n, !imp,
                                        imp ? "a module imports flows: tcp, udp, packet or a "
                                              "user-defined flow"
-                                           : "a module exports flows and events"))
+                                           : "a module exports flows and events");
+                if (!ok) {
+                    bad_import |= imp;
                     continue;
+                }
                 /* duplicates across all import (export) lists of the module */
                 for (struct ast_item *jt = d->u.mod.items; jt; jt = jt->next) {
                     if (jt->kind != it->kind)
@@ -853,13 +857,13 @@ static void resolve_module(struct mbxc *mc, struct ast_decl *d)
             struct ast_name *per = it->u.state.per;
             if (resolve_flow_name(mc, per, false, "`state per` names a flow")) {
                 struct ast_name *imp = find_import(d, per->name);
-                if (!imp) {
+                if (!imp && !bad_import) {
                     struct diag_msg *m = diag_error(
                         &mc->diag, per->loc, "`state per %s` in module `%s`, which does not "
                                              "import `%s`",
                         per->name, d->name, per->name);
                     diag_hint(&mc->diag, m, "add `import %s;` to `%s`", per->name, d->name);
-                } else {
+                } else if (imp) {
                     imp->used = true;
                 }
             }
@@ -912,7 +916,7 @@ static void resolve_module(struct mbxc *mc, struct ast_decl *d)
                 it->u.on.binds = bind_params(mc, ev, it->u.on.params, n, where, &sc);
                 const char *own = owner_name(ev);
                 struct ast_name *imp = own ? find_import(d, own) : NULL;
-                if (own && !imp) {
+                if (own && !imp && !bad_import) {
                     struct diag_msg *m = diag_error(
                         &mc->diag, where,
                         "module `%s` handles `%s`, an event of `%s`, but does not import `%s`",
@@ -1079,6 +1083,8 @@ struct tc {
 };
 
 static const struct type *check_expr(struct tc *tc, struct ast_expr *e, const struct type *want);
+static bool convertible(const struct type *from, const struct type *to);
+static bool is_literal(const struct ast_expr *e);
 
 static const struct type *set_type(struct ast_expr *e, const struct type *t)
 {
@@ -1151,10 +1157,7 @@ static void check_against(struct tc *tc, struct ast_expr *e, const struct type *
     if (!assignable(want, e)) {
         struct diag_msg *m = diag_error(&tc->mc->diag, e->loc, "%s has type `%s`, not `%s`", what,
                                         tn(tc->mc, have), tn(tc->mc, want));
-        if ((is_integer(want) || want->kind == TY_PORT || want->kind == TY_STR ||
-             want->kind == TY_BYTES) &&
-            (is_integer(have) || have->kind == TY_PORT || have->kind == TY_STR ||
-             have->kind == TY_BYTES))
+        if (!is_err(have) && is_scalar(want) && convertible(have, want) && !is_literal(e))
             diag_hint(&tc->mc->diag, m, "convert it with `as %s`", tn(tc->mc, want));
     } else if ((e->kind == E_STR || e->kind == E_BYTES) && !is_err(want) &&
                (want->kind == TY_STR || want->kind == TY_BYTES)) {
@@ -1472,8 +1475,8 @@ static const struct type *mismatch(struct tc *tc, struct ast_expr *e, const stru
                                                    "and `%s`",
                    op_text(e->u.bin.op), tn(tc->mc, ta), tn(tc->mc, tb));
     if (int_like(ta) && int_like(tb))
-        diag_hint(&tc->mc->diag, m, "convert one side with `as`, e.g. `(%s) as %s`", "...",
-                  tn(tc->mc, ta));
+        diag_hint(&tc->mc->diag, m, "convert one side: `as %s` or `as %s`", tn(tc->mc, ta),
+                  tn(tc->mc, tb));
     return set_type(e, T(TY_ERROR));
 }
 
@@ -1558,14 +1561,14 @@ static const struct type *check_binary(struct tc *tc, struct ast_expr *e)
             diag_hint(&tc->mc->diag, m, "convert the port first: `p as int`");
             return set_type(e, T(TY_ERROR));
         }
-        if (!type_eq(ta, tb))
-            return mismatch(tc, e, ta, tb);
-        if (!is_integer(ta)) {
+        if (!is_integer(ta) || !is_integer(tb)) {
             diag_error(&tc->mc->diag, e->u.bin.op_loc, "'%s' needs `int` or `uint` operands, not "
                                                        "`%s`",
-                       op_text(op), tn(tc->mc, ta));
+                       op_text(op), tn(tc->mc, is_integer(ta) ? tb : ta));
             return set_type(e, T(TY_ERROR));
         }
+        if (!type_eq(ta, tb))
+            return mismatch(tc, e, ta, tb);
         return set_type(e, ta);
     default:
         break;
@@ -1633,12 +1636,14 @@ static const struct type *check_expr(struct tc *tc, struct ast_expr *e, const st
             diag_hint(&tc->mc->diag, msg, "declare one, e.g. `state per tcp { n: int = 0; }`");
             return set_type(e, T(TY_ERROR));
         }
-        if (tc->in_every || !tc->event) {
+        if (tc->in_every) {
             diag_error(&tc->mc->diag, e->loc,
                        "`state` is per flow, and an `every` block has no flow");
             return set_type(e, T(TY_ERROR));
         }
         struct ast_decl *per = st->u.state.per->decl;
+        if (!tc->event || (!per && strcmp(st->u.state.per->name, "packet") != 0))
+            return set_type(e, T(TY_ERROR)); /* the event or the flow is in error */
         struct ast_decl *own = tc->event->u.ev.owner_flow;
         bool ok = false;
         for (struct ast_decl *p = own; p && !ok; p = p->u.rec.over ? p->u.rec.over->decl : NULL)
@@ -2245,7 +2250,8 @@ struct raise_graph {
 static void collect_raises(struct raise_graph *g, struct ast_stmt *s)
 {
     for (; s; s = s->next) {
-        if (s->kind == S_RAISE && s->u.raise.event) {
+        if (s->kind == S_RAISE && s->u.raise.event && !s->u.raise.event->u.ev.derived &&
+            s->u.raise.event->u.ev.builtin_id < 0) {
             if (g->n == g->cap) {
                 int cap = g->cap ? g->cap * 2 : 16;
                 struct raise_edge *ne = arena_alloc(&g->mc->arena, sizeof(*ne) * (size_t)cap);
@@ -2343,8 +2349,10 @@ static void warn_unused_imports(struct mbxc *mc, struct ast_decl *d)
         if (it->kind != I_IMPORT)
             continue;
         for (struct ast_name *n = it->u.names; n; n = n->next) {
-            if (n->used)
-                continue;
+            if (n->used || find_import(d, n->name) != n)
+                continue; /* used, or a duplicate (reported) */
+            if (!n->decl && strcmp(n->name, "packet") != 0)
+                continue; /* not a flow (reported) */
             /* exporting a flow over it, or being steered to, uses it too */
             bool used = false;
             for (struct ast_item *jt = d->u.mod.items; jt; jt = jt->next)

@@ -130,6 +130,9 @@ decl
     | MODULE IDENT '{' items '}'
                                 { $$ = ast_decl_new(ctx, D_MODULE, $2.s, @2);
                                   $$->u.mod.items = ast_item_reverse($4); }
+    | MODULE IDENT '{' items error '}'
+                                { $$ = ast_decl_new(ctx, D_MODULE, $2.s, @2);
+                                  $$->u.mod.items = ast_item_reverse($4); }
     | EXTERN MODULE IDENT '{' items '}'
                                 { $$ = ast_decl_new(ctx, D_MODULE, $3.s, @3);
                                   $$->u.mod.is_extern = true;
@@ -139,6 +142,9 @@ decl
                                   $$->u.fn.params = $5;
                                   $$->u.fn.ret_x = $7; }
     | PIPELINE IDENT '{' pitems '}'
+                                { $$ = ast_decl_new(ctx, D_PIPELINE, $2.s, @2);
+                                  $$->u.pipe.items = ast_pitem_reverse($4); }
+    | PIPELINE IDENT '{' pitems error '}'
                                 { $$ = ast_decl_new(ctx, D_PIPELINE, $2.s, @2);
                                   $$->u.pipe.items = ast_pitem_reverse($4); }
     | error ';'                 { $$ = NULL; }
@@ -281,6 +287,7 @@ item
 
 block
     : '{' stmts '}'             { $$ = ast_stmt_reverse($2); }
+    | '{' stmts error '}'       { $$ = ast_stmt_reverse($2); }
     ;
 
 stmts
@@ -447,6 +454,7 @@ pitem
 static int lex_next(MBX_YYSTYPE *lval, struct loc *lloc, void *scanner, struct parse_ctx *ctx)
 {
     int tok = (mbx_yylex)(lval, lloc, scanner);
+    ctx->ntok++;
     ctx->prev = ctx->cur;
     ctx->cur = *lloc;
     if (tok == 0) {
@@ -505,10 +513,9 @@ static bool has(const yysymbol_kind_t *e, int n, yysymbol_kind_t t)
 /* Tokens that could continue an expression: not worth listing. */
 static bool is_operator(yysymbol_kind_t t)
 {
-    static const char *const ops[] = {"\"or\"", "\"and\"", "\"==\"", "\"!=\"", "\"<=\"", "\">=\"",
-                                      "\"in\"", "\"<<\"", "\">>\"", "\"as\"", "'<'", "'>'", "'+'",
-                                      "'-'", "'*'", "'/'", "'%'", "'&'", "'|'", "'^'", "'.'",
-                                      "'['", "'('"};
+    static const char *const ops[] = {"or", "and", "==", "!=", "<=", ">=", "in", "<<", ">>", "as",
+                                      "'<'", "'>'", "'+'", "'-'", "'*'", "'/'", "'%'", "'&'",
+                                      "'|'", "'^'", "'.'", "'['", "'('", "+=", "-=", "'='"};
     const char *n = yysymbol_name(t);
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (strcmp(n, ops[i]) == 0)
@@ -531,6 +538,8 @@ static const char *context_phrase(const yypcontext_t *yyctx)
         if (sym[1] == YYSYMBOL_USE)
             return "after the unit name";
         return "after the event name";
+    case YYSYMBOL_tname:
+        return "after the type name";
     case YYSYMBOL_type:
     case YYSYMBOL_tlist:
         return "after the type";
@@ -597,6 +606,9 @@ static const char *context_phrase(const yypcontext_t *yyctx)
 static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struct parse_ctx *ctx)
 {
     (void)scanner;
+    /* a malformed token was just reported by the lexer: that is the mistake */
+    if (ctx->ntok - ctx->lex_err_tok <= 2)
+        return 0;
     yysymbol_kind_t exp[YYNTOKENS];
     int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
     if (n < 0)
@@ -639,12 +651,22 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
         const char *words[8];
         int nw = 0;
         bool in_expr = has(exp, n, YYSYMBOL_OR) && has(exp, n, YYSYMBOL_AND);
+        bool name_ok = has(exp, n, YYSYMBOL_IDENT);
         for (int i = 0; i < n && nw < 8; i++) {
             yysymbol_kind_t t = exp[i];
+            if (name_ok && (t == YYSYMBOL_CLIENT || t == YYSYMBOL_SERVER || t == YYSYMBOL_STATE ||
+                            t == YYSYMBOL_PACKET || t == YYSYMBOL_FLOW))
+                continue; /* keywords allowed as names: "a name" says it */
             if (in_expr && is_operator(t))
                 continue;
             words[nw++] = tok_phrase(t);
         }
+        /* a missing ';' is by far the likeliest mistake: say just that */
+        for (int i = 0; i < nw; i++)
+            if (strcmp(words[i], "';'") == 0) {
+                words[0] = words[i];
+                nw = 1;
+            }
         if (nw > 4)
             nw = 4;
         len = (size_t)snprintf(msg, sizeof(msg), "expected ");
@@ -656,7 +678,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
                                    tok_phrase(yypcontext_token(yyctx)));
     }
     if (len < sizeof(msg))
-        snprintf(msg + len, sizeof(msg) - len, " %s", context_phrase(yyctx));
+        len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s", context_phrase(yyctx));
+    yysymbol_kind_t tok = yypcontext_token(yyctx);
+    if (len < sizeof(msg) && has(exp, n, YYSYMBOL_IDENT) && tok >= YYSYMBOL_USE &&
+        tok <= YYSYMBOL_PACKET)
+        snprintf(msg + len, sizeof(msg) - len, "; %s is a keyword", tok_phrase(tok));
     /* Point at the culprit: the unexpected token, or just after the previous
      * token when the unexpected one is on a later line (a missing ';'). */
     struct loc at = *yypcontext_location(yyctx);
