@@ -3,7 +3,7 @@
  *
  *   mbxc check FILE...   parse + resolve + typecheck + link + analyse
  *   mbxc graph FILE...   the linked pipeline as Graphviz DOT on stdout
- *   mbxc build | emit-c | emit-llvm   the back ends (issue 4; not yet here)
+ *   mbxc build FILE -o BIN | emit-c FILE   the back ends (build.c)
  * Exit status: 0 clean, 1 errors in the program, 2 usage or I/O error,
  * 3 internal error (the prelude disagrees with mbx_events.def).
  */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "front.h"
 
 static const char usage[] =
@@ -19,7 +20,10 @@ static const char usage[] =
     "commands:\n"
     "  check FILE...        parse, type-check and link-check; exit 1 on errors\n"
     "  graph FILE...        print the linked pipeline as Graphviz DOT\n"
-    "  build, emit-c, emit-llvm   code generation (not implemented yet)\n"
+    "  build FILE -o BIN [X.c...]  native binary: C back end, $CC -O2, libmbx\n"
+    "                       (X.c/.o/.a: the C side of extern modules; --keep-c)\n"
+    "  emit-c FILE [-o F]   print the generated C\n"
+    "  emit-llvm FILE       (the LLVM back end is not implemented yet)\n"
     "\n"
     "options:\n"
     "  -I DIR               look for `use`d units in DIR (before MBX_PATH and the stdlib)\n"
@@ -124,11 +128,6 @@ int main(int argc, char **argv)
     }
     if (!cmd)
         return usage_error("%s", "no command given (check, graph, build, emit-c, emit-llvm)");
-    if (strcmp(cmd, "build") == 0 || strcmp(cmd, "emit-c") == 0 ||
-        strcmp(cmd, "emit-llvm") == 0) {
-        fprintf(stderr, "mbxc: '%s' is not implemented yet (the back ends are issue 4)\n", cmd);
-        return 2;
-    }
     bool graph = strcmp(cmd, "graph") == 0;
     if (!graph && strcmp(cmd, "check") != 0)
         return usage_error("unknown command '%s'", cmd);

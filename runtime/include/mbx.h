@@ -492,6 +492,300 @@ void mbx_stats_write(const struct mbx_stats *s, struct mbx_out *o, mbx_time ts);
 /* Count a division by zero in generated code. */
 void mbx_count_div0(mbx_engine *e);
 
+/* ---------------------------------------------------------------- 12 tables */
+
+#include <string.h> /* memcmp, for the inline helpers of section 13 */
+
+/* Tables of .mbx programs (LANGUAGE.md §8 "Tables"): maps and sets with
+ * fixed-size keys, expiry on packet time, a bound with oldest-first eviction,
+ * and iteration in insertion order.  A set is a table without values; a
+ * map<K, set<T>> holds one nested set per key.  Entries live in arrays that
+ * grow by doubling (no allocation per packet once a table has grown to its
+ * working size; nested sets of expired entries are recycled).  Times passed
+ * as `now` must not go backwards. */
+
+/* A str or bytes value: a view, valid as long as what it points into. */
+struct mbx_str {
+    const uint8_t *p; /* first byte (may be NULL when n == 0) */
+    size_t n;         /* length */
+};
+
+enum mbx_tkind {
+    MBX_TK_NONE = 0, /* values only: none (the table is a set) */
+    MBX_TK_INT,      /* int64_t */
+    MBX_TK_UINT,     /* uint64_t: uint, port, time, duration, tcp_state */
+    MBX_TK_BOOL,     /* stored as uint64_t 0 / 1 */
+    MBX_TK_ADDR,     /* struct mbx_addr */
+    MBX_TK_STR,      /* struct mbx_str (str); keys longer than MBX_TABLE_KEY_MAX are
+                      * kept as their first 40 bytes plus a 64-bit hash of the rest */
+    MBX_TK_BYTES,    /* as MBX_TK_STR, written as hex in JSON */
+    MBX_TK_SET,      /* values only: a nested set of def.elem keys */
+};
+
+#define MBX_TABLE_KEY_MAX 48       /* str key bytes kept whole */
+#define MBX_TABLE_STR_MAX 256      /* str value bytes kept (longer: truncated, counted) */
+#define MBX_TABLE_DEFAULT_MAX 1000000
+
+struct mbx_table_def {
+    const char *name; /* "portscan.probes" (statistics) */
+    uint8_t key;      /* enum mbx_tkind of keys */
+    uint8_t val;      /* of values; MBX_TK_NONE: a set */
+    uint8_t elem;     /* MBX_TK_SET values: the kind of their elements */
+    mbx_time expire;  /* an entry (a set element) expires this long after its last
+                       * write; 0: never */
+    uint64_t max;     /* bound on entries (and on each nested set); 0: default */
+};
+
+typedef struct mbx_table mbx_table;
+
+/* A key as passed in: integers in u (int64 cast), addresses and strings by p/n. */
+struct mbx_tkey {
+    uint64_t u;      /* INT, UINT, BOOL */
+    const void *p;   /* ADDR (a struct mbx_addr), STR/BYTES bytes */
+    size_t n;        /* STR/BYTES length */
+};
+
+static inline struct mbx_tkey mbx_tkey_u(uint64_t u)
+{
+    struct mbx_tkey k = {u, NULL, 0};
+    return k;
+}
+static inline struct mbx_tkey mbx_tkey_addr(const struct mbx_addr *a)
+{
+    struct mbx_tkey k = {0, a, sizeof(*a)};
+    return k;
+}
+static inline struct mbx_tkey mbx_tkey_str(struct mbx_str s)
+{
+    struct mbx_tkey k = {0, s.p, s.n};
+    return k;
+}
+
+mbx_table *mbx_table_new(const struct mbx_table_def *d); /* NULL: -ENOMEM / -EINVAL */
+void mbx_table_free(mbx_table *t);                       /* NULL is fine */
+
+/* The value of key k, or NULL when missing or expired (nothing is inserted).
+ * The value is a uint64_t (INT as int64_t, BOOL as 0/1), a struct mbx_addr, a
+ * struct mbx_str or, for MBX_TK_SET values, a mbx_table * (nested set). */
+const void *mbx_table_get(mbx_table *t, struct mbx_tkey k, mbx_time now);
+/* The value slot of k for writing: inserted with the default value (0, "", an
+ * empty set) when missing, and marked written at now (expiry restarts).  When
+ * the table is full the oldest entry is evicted first.  For sets, adds k and
+ * returns a non-NULL pointer that must not be used.  NULL only when memory ran
+ * out (counted in mbx_table_failed()). */
+void *mbx_table_put(mbx_table *t, struct mbx_tkey k, mbx_time now);
+/* Store a str value (copied, up to MBX_TABLE_STR_MAX bytes). */
+int mbx_table_put_str(mbx_table *t, struct mbx_tkey k, struct mbx_str v, mbx_time now);
+/* The nested set of k, created when missing (MBX_TK_SET values). */
+mbx_table *mbx_table_put_set(mbx_table *t, struct mbx_tkey k, mbx_time now);
+bool mbx_table_contains(mbx_table *t, struct mbx_tkey k, mbx_time now);
+bool mbx_table_remove(mbx_table *t, struct mbx_tkey k); /* true if it was there */
+uint64_t mbx_table_len(mbx_table *t, mbx_time now);      /* live entries */
+
+/* Insertion-order iteration over live entries: start with it = 0.  The key is
+ * given back as a mbx_tkey (u for integers, p/n for addresses and strings). */
+bool mbx_table_next(mbx_table *t, uint32_t *it, mbx_time now, struct mbx_tkey *key,
+                    const void **val);
+/* Writes the live keys as a sorted JSON array (sets in alert/log records). */
+void mbx_table_out_keys(mbx_table *t, struct mbx_out *o, const char *key, mbx_time now);
+uint64_t mbx_table_evicted(const mbx_table *t); /* entries evicted: table full */
+uint64_t mbx_table_failed(const mbx_table *t);  /* writes lost: out of memory */
+const char *mbx_table_name(const mbx_table *t);
+
+/* ---------------------------------------------------------------- 13 programs */
+
+/* What mbxc's generated C fills in: a static registration table of the
+ * pipeline's modules, configs, tables, externs, user-defined events,
+ * subscriptions and timers, handed to mbx_main(), which is the compiled
+ * binary's command line (mbxc build).  Events are named by slots of
+ * prog.ev_ids: slots 0 .. MBX_EV_NBUILTIN-1 hold the built-in events, externs
+ * fill the slots of the events they export, and prog.events fill theirs, in
+ * table order (a derived event's base comes before it). */
+
+enum mbx_cfg_type {
+    MBX_CFG_INT,      /* int64_t */
+    MBX_CFG_UINT,     /* uint64_t */
+    MBX_CFG_BOOL,     /* bool: true/false/1/0 */
+    MBX_CFG_STR,      /* struct mbx_str */
+    MBX_CFG_BYTES,    /* struct mbx_str */
+    MBX_CFG_IP,       /* struct mbx_addr */
+    MBX_CFG_PORT,     /* uint64_t, 0..65535 */
+    MBX_CFG_DURATION, /* uint64_t ns: 500ms 10s 5m 1h (or a number of seconds) */
+    MBX_CFG_TIME,     /* uint64_t ns since the epoch (a number of seconds) */
+};
+
+struct mbx_prog_config {
+    const char *module;     /* "portscan" */
+    const char *key;        /* "threshold" */
+    uint8_t type;           /* enum mbx_cfg_type */
+    void *var;              /* the variable --set writes */
+};
+
+struct mbx_prog_module {
+    const char *name;       /* module name */
+    bool is_extern;         /* written in C */
+    unsigned reads;         /* MBX_SUB_READ_* of its subscriptions */
+};
+
+/* An extern module (written in C): attach registers its events and fills
+ * ids[i] with the id of the i-th event it exports (export-list order). */
+struct mbx_prog_extern {
+    const char *name;                        /* module name */
+    int (*attach)(mbx_engine *e, int *ids);  /* 0 or a negative errno */
+    void (*detach)(void);                    /* after mbx_engine_finish; may be NULL */
+    const int *slots;                        /* ev_ids slot of each exported event */
+    int nslots;
+};
+
+struct mbx_prog_event {
+    const char *name;      /* "http_get" */
+    int slot;              /* its slot */
+    int base_slot;         /* derived: the base event's slot; -1: raised by a module */
+    mbx_filter_fn filter;  /* derived: the where-clause (NULL: always) */
+};
+
+struct mbx_prog_sub {
+    int module;            /* index in modules */
+    int slot;              /* event slot */
+    mbx_handler_fn fn;     /* the handler */
+    unsigned flags;        /* MBX_SUB_* */
+    int *id;               /* receives the subscription id (unsubscribe, steer) */
+};
+
+struct mbx_prog_timer {
+    int module;               /* index in modules */
+    const mbx_time *period;   /* read after --set */
+    mbx_timer_fn fn;
+};
+
+struct mbx_prog_table {
+    mbx_table **table;        /* the variable the generated code uses */
+    struct mbx_table_def def; /* kinds and name (expire, max: below) */
+    const mbx_time *expire;   /* read after --set; NULL: never */
+    const uint64_t *max;      /* NULL: MBX_TABLE_DEFAULT_MAX */
+};
+
+struct mbx_program {
+    const char *name;                     /* the pipeline */
+    const struct mbx_prog_module *modules;
+    int nmodules;
+    const struct mbx_prog_config *configs;
+    int nconfigs;
+    const struct mbx_prog_table *tables;
+    int ntables;
+    const struct mbx_prog_extern *externs;
+    int nexterns;
+    const struct mbx_prog_event *events;
+    int nevents;
+    const struct mbx_prog_sub *subs;
+    int nsubs;
+    const struct mbx_prog_timer *timers;
+    int ntimers;
+    int *ev_ids;                          /* event slots (>= MBX_EV_NBUILTIN entries) */
+    int nslots;
+    size_t flow_state;                    /* bytes of per-flow module state */
+    int *flow_slot;                       /* receives its mbx_flow_ext slot */
+};
+
+/* The compiled binary's main: parses the command line (-r FILE..., -i IFACE,
+ * --dpdk EAL... -- [--port N] [--inline A:B], -o FILE, --set module.key=value,
+ * --max-flows N, --stats, --help), builds the engine, registers p, runs every
+ * source, and returns the exit status (0; 1 on a runtime error; 2 on bad
+ * arguments or an unreadable capture). */
+int mbx_main(int argc, char **argv, const struct mbx_program *p);
+
+/* Helpers of generated code (app.c). */
+struct mbx_str mbx_str_lower(struct mbx_str s); /* into a scratch ring; valid briefly */
+struct mbx_str mbx_str_dup(struct mbx_str s);   /* scratch ring copy */
+int64_t mbx_str_find(struct mbx_str s, struct mbx_str needle); /* -1: absent */
+bool mbx_addr_in_prefix(const struct mbx_addr *a, const struct mbx_addr *net, int plen);
+/* Stream views of the event being handled: on TCP the side's stream, on UDP
+ * the current datagram if it was sent by that side. */
+struct mbx_str mbx_gen_peek(const struct mbx_event *ev, mbx_flow *f, int side, int64_t n);
+struct mbx_str mbx_gen_peek_at(const struct mbx_event *ev, mbx_flow *f, int side, int64_t off,
+                               int64_t n);
+struct mbx_str mbx_gen_new_bytes(const struct mbx_event *ev, mbx_flow *f, int side);
+int64_t mbx_gen_stream_len(const struct mbx_event *ev, mbx_flow *f, int side);
+bool mbx_gen_stream_starts_with(const struct mbx_event *ev, mbx_flow *f, int side,
+                                struct mbx_str lit);
+/* Output of a side value ("client" / "server") and of a duration (seconds). */
+void mbx_gen_out_side(struct mbx_out *o, const char *key, int side);
+void mbx_gen_out_duration(struct mbx_out *o, const char *key, uint64_t ns);
+void mbx_gen_out_time(struct mbx_out *o, const char *key, mbx_time t);
+/* extern fn sha256_hex(b: bytes) -> str (the stdlib's C function). */
+struct mbx_str mbx_fn_sha256_hex(struct mbx_str b);
+
+static inline bool mbx_str_eq(struct mbx_str a, struct mbx_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+static inline bool mbx_str_starts_with(struct mbx_str s, struct mbx_str x)
+{
+    return s.n >= x.n && (x.n == 0 || memcmp(s.p, x.p, x.n) == 0);
+}
+static inline bool mbx_str_ends_with(struct mbx_str s, struct mbx_str x)
+{
+    return s.n >= x.n && (x.n == 0 || memcmp(s.p + s.n - x.n, x.p, x.n) == 0);
+}
+static inline bool mbx_str_contains(struct mbx_str s, struct mbx_str x)
+{
+    return mbx_str_find(s, x) >= 0;
+}
+/* s[lo:hi] clamped to the string (negative or reversed bounds give ""). */
+static inline struct mbx_str mbx_str_slice(struct mbx_str s, int64_t lo, int64_t hi)
+{
+    struct mbx_str r = {s.p, 0};
+    if (lo < 0)
+        lo = 0;
+    if (hi > (int64_t)s.n)
+        hi = (int64_t)s.n;
+    if (hi > lo) {
+        r.p = s.p + lo;
+        r.n = (size_t)(hi - lo);
+    }
+    return r;
+}
+static inline uint64_t mbx_str_at(struct mbx_str s, int64_t i)
+{
+    return (i >= 0 && (uint64_t)i < s.n) ? s.p[i] : 0;
+}
+static inline int64_t mbx_div_i64(mbx_engine *e, int64_t a, int64_t b)
+{
+    if (b == 0) {
+        mbx_count_div0(e);
+        return 0;
+    }
+    if (b == -1)
+        return (int64_t)(0 - (uint64_t)a); /* wraps, as int arithmetic does */
+    return a / b;
+}
+static inline int64_t mbx_mod_i64(mbx_engine *e, int64_t a, int64_t b)
+{
+    if (b == 0) {
+        mbx_count_div0(e);
+        return 0;
+    }
+    if (b == -1)
+        return 0;
+    return a % b;
+}
+static inline uint64_t mbx_div_u64(mbx_engine *e, uint64_t a, uint64_t b)
+{
+    if (b == 0) {
+        mbx_count_div0(e);
+        return 0;
+    }
+    return a / b;
+}
+static inline uint64_t mbx_mod_u64(mbx_engine *e, uint64_t a, uint64_t b)
+{
+    if (b == 0) {
+        mbx_count_div0(e);
+        return 0;
+    }
+    return a % b;
+}
+
 #ifdef __cplusplus
 }
 #endif
