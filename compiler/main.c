@@ -64,6 +64,23 @@ int main(int argc, char **argv)
     unsigned wdis = 0, werr = 0;
     int max_errors = 20;
     const char *dump = NULL;
+
+    /* the back-end commands parse their own options (-o, --backend=, C inputs) */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-I") == 0) {
+            i++;
+            continue;
+        }
+        if (argv[i][0] == '-')
+            continue;
+        if (strcmp(argv[i], "build") == 0)
+            return build_main(argc - i, argv + i);
+        if (strcmp(argv[i], "emit-c") == 0)
+            return build_emit_main(argc - i, argv + i, "c");
+        if (strcmp(argv[i], "emit-llvm") == 0)
+            return build_emit_main(argc - i, argv + i, "llvm");
+        break;
+    }
     const char *stdlib = NULL;
 
     for (int i = 1; i < argc; i++) {
