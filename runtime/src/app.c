@@ -1,0 +1,778 @@
+/*
+ * app.c - the main of every compiled .mbx program (mbx.h section 13).
+ *
+ * mbxc's generated C fills a static struct mbx_program (modules, configs,
+ * tables, extern modules, user-defined events, subscriptions, timers) and
+ * calls mbx_main(), which is the binary's command line: it parses the flags
+ * (issue 4 item 4), applies --set to the configs with a typed parse, builds
+ * the engine, registers the program in a fixed order (per-flow state slot,
+ * tables, externs, events with bases before the events derived from them,
+ * subscriptions in dispatch order, timers), reads every source through one
+ * loop (a progress line on stderr when it is a terminal), finishes, and
+ * prints statistics on --stats.  It also holds the few helpers generated code
+ * calls that are too big to be inline in mbx.h (string scratch space, stream
+ * views, JSON output of durations and sides, sha256_hex).
+ */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mbx.h"
+
+#define APP_MAX_SOURCES 64
+#define APP_MAX_PORTS 32
+
+static const char app_usage[] =
+    "usage: %s [OPTIONS] (-r FILE... | -i IFACE | --dpdk EAL-ARGS... -- [DPDK-OPTIONS])\n"
+    "\n"
+    "Runs the mbx pipeline '%s' on packets and writes its events as JSON lines.\n"
+    "\n"
+    "input (one kind):\n"
+    "  -r FILE            read a pcap or pcapng capture (repeatable; '-' is stdin)\n"
+    "  -i IFACE           capture live on IFACE through libpcap\n"
+    "  --dpdk EAL... --   DPDK ports; EAL arguments up to '--', then:\n"
+    "      --port N       a port to receive on (repeatable; default: every port)\n"
+    "      --inline A:B   bump in the wire: forward between ports A and B, apply drops\n"
+    "output and settings:\n"
+    "  -o FILE            events to FILE (default: standard output)\n"
+    "  --set M.K=VALUE    set config K of module M (typed, e.g. portscan.window=30s)\n"
+    "  --max-flows N      flow table bound (default 1000000)\n"
+    "  --stats            print run statistics on stderr at the end\n"
+    "  --help             this text, and the configs this program has\n"
+    "exit status: 0 done, 1 runtime error, 2 bad arguments or unreadable input\n";
+
+static const char *app_prog = "mbx";
+
+static int app_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int app_bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", app_prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try '%s --help')\n", app_prog);
+    return 2;
+}
+
+static const char *cfg_type_name(uint8_t t)
+{
+    switch (t) {
+    case MBX_CFG_INT: return "int";
+    case MBX_CFG_UINT: return "uint";
+    case MBX_CFG_BOOL: return "bool (true or false)";
+    case MBX_CFG_STR: return "str";
+    case MBX_CFG_BYTES: return "bytes";
+    case MBX_CFG_IP: return "ip (an IPv4 or IPv6 address)";
+    case MBX_CFG_PORT: return "port (0..65535)";
+    case MBX_CFG_DURATION: return "duration (500ms, 10s, 5m, 1h, or seconds)";
+    case MBX_CFG_TIME: return "time (seconds since the epoch)";
+    default: return "?";
+    }
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (*s == 0 || *s == '-' || *s == '+')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* 500ms 10s 5m 1h 2us 7ns, or a plain number of seconds. */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    static const struct { const char *suf; uint64_t mul; } units[] = {
+        {"", 1000000000ULL}, {"s", 1000000000ULL}, {"ms", 1000000ULL}, {"us", 1000ULL},
+        {"ns", 1ULL}, {"m", 60000000000ULL}, {"h", 3600000000000ULL},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].suf) == 0) {
+            if (v > UINT64_MAX / units[i].mul)
+                return false;
+            *out = v * units[i].mul;
+            return true;
+        }
+    return false;
+}
+
+static int apply_set(const struct mbx_program *p, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *dot = strchr(arg, '.');
+    if (eq == NULL || dot == NULL || dot > eq)
+        return app_bad("--set wants MODULE.KEY=VALUE, got '%s'", arg);
+    size_t mlen = (size_t)(dot - arg), klen = (size_t)(eq - dot - 1);
+    const char *val = eq + 1;
+    bool module_known = false;
+    for (int i = 0; i < p->nmodules; i++)
+        if (strlen(p->modules[i].name) == mlen && strncmp(p->modules[i].name, arg, mlen) == 0)
+            module_known = true;
+    for (int i = 0; i < p->nconfigs; i++) {
+        const struct mbx_prog_config *c = &p->configs[i];
+        if (strlen(c->module) != mlen || strncmp(c->module, arg, mlen) != 0 ||
+            strlen(c->key) != klen || strncmp(c->key, dot + 1, klen) != 0)
+            continue;
+        bool ok = true;
+        uint64_t u = 0;
+        switch (c->type) {
+        case MBX_CFG_INT: {
+            char *end;
+            errno = 0;
+            long long v = strtoll(val, &end, 0);
+            ok = *val && !errno && !*end;
+            if (ok)
+                *(int64_t *)c->var = v;
+            break;
+        }
+        case MBX_CFG_UINT:
+        case MBX_CFG_TIME:
+            ok = parse_u64(val, &u);
+            if (ok)
+                *(uint64_t *)c->var = c->type == MBX_CFG_TIME ? u * 1000000000ULL : u;
+            break;
+        case MBX_CFG_PORT:
+            ok = parse_u64(val, &u) && u <= 65535;
+            if (ok)
+                *(uint64_t *)c->var = u;
+            break;
+        case MBX_CFG_BOOL:
+            if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+                *(bool *)c->var = true;
+            else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+                *(bool *)c->var = false;
+            else
+                ok = false;
+            break;
+        case MBX_CFG_STR:
+        case MBX_CFG_BYTES: {
+            struct mbx_str *s = c->var;
+            s->p = (const uint8_t *)val; /* argv lives as long as the run */
+            s->n = strlen(val);
+            break;
+        }
+        case MBX_CFG_IP:
+            ok = mbx_addr_parse(val, (struct mbx_addr *)c->var) == 0;
+            break;
+        case MBX_CFG_DURATION:
+            ok = parse_duration(val, &u);
+            if (ok)
+                *(uint64_t *)c->var = u;
+            break;
+        default:
+            ok = false;
+        }
+        if (!ok)
+            return app_bad("--set %s.%s: '%s' is not a valid %s", c->module, c->key, val,
+                           cfg_type_name(c->type));
+        return 0;
+    }
+    if (!module_known)
+        return app_bad("--set: no module '%.*s' in pipeline %s", (int)mlen, arg, p->name);
+    fprintf(stderr, "%s: --set: module %.*s has no config '%.*s'", app_prog, (int)mlen, arg,
+            (int)klen, dot + 1);
+    const char *sep = "; it has: ";
+    for (int i = 0; i < p->nconfigs; i++)
+        if (strlen(p->configs[i].module) == mlen && strncmp(p->configs[i].module, arg, mlen) == 0) {
+            fprintf(stderr, "%s%s", sep, p->configs[i].key);
+            sep = ", ";
+        }
+    if (strcmp(sep, ", ") != 0)
+        fprintf(stderr, "; it has no configs");
+    fprintf(stderr, " (try '%s --help')\n", app_prog);
+    return 2;
+}
+
+static void print_help(const struct mbx_program *p)
+{
+    printf(app_usage, app_prog, p->name);
+    if (p->nconfigs == 0)
+        return;
+    printf("\nconfigs of this program (--set):\n");
+    for (int i = 0; i < p->nconfigs; i++)
+        printf("  %s.%s: %s\n", p->configs[i].module, p->configs[i].key,
+               cfg_type_name(p->configs[i].type));
+}
+
+/* ---------------------------------------------------------------- registration */
+
+struct app {
+    const struct mbx_program *p;
+    mbx_engine *e;
+    int *sub_ids;      /* unused: ids go to the program's own variables */
+    bool *attached;    /* externs attached (to detach) */
+};
+
+static int app_register(struct app *a)
+{
+    const struct mbx_program *p = a->p;
+    mbx_engine *e = a->e;
+    for (int i = 0; i < p->nslots; i++)
+        p->ev_ids[i] = i < MBX_EV_NBUILTIN ? i : -1;
+    if (p->flow_state) {
+        int slot = mbx_flow_ext_register(e, p->flow_state);
+        if (slot < 0) {
+            fprintf(stderr, "%s: cannot reserve %zu bytes of per-flow state: %s\n", app_prog,
+                    p->flow_state, strerror(-slot));
+            return -1;
+        }
+        *p->flow_slot = slot;
+    }
+    for (int i = 0; i < p->ntables; i++) {
+        struct mbx_table_def d = p->tables[i].def;
+        d.expire = p->tables[i].expire ? *p->tables[i].expire : 0;
+        d.max = p->tables[i].max ? *p->tables[i].max : 0;
+        *p->tables[i].table = mbx_table_new(&d);
+        if (*p->tables[i].table == NULL) {
+            fprintf(stderr, "%s: cannot make table %s\n", app_prog, d.name);
+            return -1;
+        }
+    }
+    for (int i = 0; i < p->nexterns; i++) {
+        const struct mbx_prog_extern *x = &p->externs[i];
+        int ids[64];
+        for (int k = 0; k < 64; k++)
+            ids[k] = -1;
+        if (x->nslots > 64) {
+            fprintf(stderr, "%s: extern module %s exports too many events\n", app_prog, x->name);
+            return -1;
+        }
+        int rc = x->attach(e, ids);
+        if (rc < 0) {
+            fprintf(stderr, "%s: extern module %s failed to attach: %s\n", app_prog, x->name,
+                    strerror(-rc));
+            return -1;
+        }
+        a->attached[i] = true;
+        for (int k = 0; k < x->nslots; k++) {
+            if (ids[k] < 0) {
+                fprintf(stderr, "%s: extern module %s gave no id for its event #%d\n", app_prog,
+                        x->name, k);
+                return -1;
+            }
+            p->ev_ids[x->slots[k]] = ids[k];
+        }
+    }
+    for (int i = 0; i < p->nevents; i++) {
+        const struct mbx_prog_event *ev = &p->events[i];
+        int id;
+        if (ev->base_slot < 0)
+            id = mbx_event_register(e, ev->name);
+        else
+            id = mbx_event_define(e, ev->name, p->ev_ids[ev->base_slot], ev->filter, NULL);
+        if (id < 0) {
+            fprintf(stderr, "%s: cannot register event %s: %s\n", app_prog, ev->name,
+                    strerror(-id));
+            return -1;
+        }
+        p->ev_ids[ev->slot] = id;
+    }
+    for (int i = 0; i < p->nsubs; i++) {
+        const struct mbx_prog_sub *s = &p->subs[i];
+        int id = mbx_subscribe(e, p->ev_ids[s->slot], s->fn, NULL, s->flags);
+        if (id < 0) {
+            fprintf(stderr, "%s: module %s cannot subscribe to %s: %s\n", app_prog,
+                    p->modules[s->module].name, mbx_event_name(e, p->ev_ids[s->slot]),
+                    strerror(-id));
+            return -1;
+        }
+        *s->id = id;
+    }
+    for (int i = 0; i < p->ntimers; i++) {
+        const struct mbx_prog_timer *t = &p->timers[i];
+        if (*t->period == 0) {
+            fprintf(stderr, "%s: module %s: a timer period of 0\n", app_prog,
+                    p->modules[t->module].name);
+            return -1;
+        }
+        int rc = mbx_every(e, *t->period, t->fn, NULL);
+        if (rc < 0) {
+            fprintf(stderr, "%s: module %s: cannot start a timer: %s\n", app_prog,
+                    p->modules[t->module].name, strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the run */
+
+static volatile sig_atomic_t app_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    app_stop = 1;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Feed one source to the engine; 0, or the source's negative errno. */
+static int app_feed(mbx_engine *e, struct mbx_source *src, const char *what, bool live,
+                    bool progress)
+{
+    struct mbx_frame fr[32];
+    bool fwd[32];
+    double next = wall_s() + 1.0;
+    for (;;) {
+        if (app_stop)
+            return 0;
+        int n = mbx_source_next(src, fr, 32);
+        if (n == -EAGAIN && live)
+            continue;
+        if (n <= 0)
+            return n;
+        mbx_engine_input(e, fr, fwd, n);
+        mbx_source_done(src, fr, fwd, n);
+        if (progress && wall_s() >= next) {
+            struct mbx_stats st;
+            mbx_engine_stats(e, &st);
+            fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " flows   ", what, st.packets,
+                    st.flows);
+            next = wall_s() + 1.0;
+        }
+    }
+}
+
+int mbx_main(int argc, char **argv, const struct mbx_program *p)
+{
+    if (argc > 0 && argv[0]) {
+        const char *s = strrchr(argv[0], '/');
+        app_prog = s ? s + 1 : argv[0];
+    }
+    const char *files[APP_MAX_SOURCES];
+    int nfiles = 0;
+    const char *iface = NULL, *outpath = "-";
+    bool dpdk = false, stats = false, inline_mode = false;
+    int eal_argc = 0;
+    char *eal_argv[256];
+    uint16_t ports[APP_MAX_PORTS];
+    int nports = 0;
+    uint64_t max_flows = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(p);
+            return 0;
+        } else if (strcmp(a, "-r") == 0) {
+            if (!more)
+                return app_bad("-r needs a capture file");
+            if (nfiles == APP_MAX_SOURCES)
+                return app_bad("too many -r files (at most %d)", APP_MAX_SOURCES);
+            files[nfiles++] = argv[++i];
+        } else if (strcmp(a, "-i") == 0) {
+            if (!more)
+                return app_bad("-i needs an interface name");
+            iface = argv[++i];
+        } else if (strcmp(a, "-o") == 0) {
+            if (!more)
+                return app_bad("-o needs a file name");
+            outpath = argv[++i];
+        } else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
+            const char *v = a[5] == '=' ? a + 6 : (more ? argv[++i] : NULL);
+            if (v == NULL)
+                return app_bad("--set needs MODULE.KEY=VALUE");
+            int rc = apply_set(p, v);
+            if (rc)
+                return rc;
+        } else if (strcmp(a, "--max-flows") == 0 || strncmp(a, "--max-flows=", 12) == 0) {
+            const char *v = a[11] == '=' ? a + 12 : (more ? argv[++i] : NULL);
+            if (v == NULL || !parse_u64(v, &max_flows) || max_flows == 0 ||
+                max_flows > UINT32_MAX)
+                return app_bad("--max-flows needs a number from 1 to %" PRIu32 ", got '%s'",
+                               UINT32_MAX, v ? v : "");
+        } else if (strcmp(a, "--stats") == 0) {
+            stats = true;
+        } else if (strcmp(a, "--dpdk") == 0) {
+            dpdk = true;
+            eal_argv[eal_argc++] = argv[0];
+            for (i++; i < argc && strcmp(argv[i], "--") != 0; i++) {
+                if (eal_argc == 255)
+                    return app_bad("too many EAL arguments");
+                eal_argv[eal_argc++] = argv[i];
+            }
+            eal_argv[eal_argc] = NULL;
+            /* after "--": DPDK options (and the others, still accepted) */
+            for (i++; i < argc; i++) {
+                const char *b = argv[i];
+                if (strcmp(b, "--port") == 0 && i + 1 < argc) {
+                    uint64_t v;
+                    if (!parse_u64(argv[i + 1], &v) || v > 65535)
+                        return app_bad("--port needs a port id, got '%s'", argv[i + 1]);
+                    if (nports == APP_MAX_PORTS)
+                        return app_bad("too many --port options");
+                    ports[nports++] = (uint16_t)v;
+                    i++;
+                } else if (strcmp(b, "--inline") == 0 && i + 1 < argc) {
+                    uint64_t x, y;
+                    char buf[64];
+                    snprintf(buf, sizeof(buf), "%s", argv[i + 1]);
+                    char *colon = strchr(buf, ':');
+                    if (!colon)
+                        return app_bad("--inline needs A:B (two port ids), got '%s'", buf);
+                    *colon = 0;
+                    if (!parse_u64(buf, &x) || !parse_u64(colon + 1, &y) || x > 65535 ||
+                        y > 65535 || x == y)
+                        return app_bad("--inline needs A:B (two different port ids), got '%s'",
+                                       argv[i + 1]);
+                    ports[0] = (uint16_t)x;
+                    ports[1] = (uint16_t)y;
+                    nports = 2;
+                    inline_mode = true;
+                    i++;
+                } else if (strcmp(b, "-o") == 0 && i + 1 < argc) {
+                    outpath = argv[++i];
+                } else if (strcmp(b, "--stats") == 0) {
+                    stats = true;
+                } else if (strcmp(b, "--set") == 0 && i + 1 < argc) {
+                    int rc = apply_set(p, argv[++i]);
+                    if (rc)
+                        return rc;
+                } else {
+                    return app_bad("unknown option after --dpdk ... --: '%s'", b);
+                }
+            }
+        } else {
+            return app_bad("unknown option '%s'", a);
+        }
+    }
+    int kinds = (nfiles > 0) + (iface != NULL) + dpdk;
+    if (kinds == 0)
+        return app_bad("no input: give -r FILE, -i IFACE or --dpdk ...");
+    if (kinds > 1)
+        return app_bad("give one kind of input: -r files, -i or --dpdk");
+
+    /* open every input first: a bad capture is an error before any event */
+    struct mbx_source *srcs[APP_MAX_SOURCES];
+    int nsrcs = 0;
+    char err[512];
+    if (nfiles) {
+        for (int i = 0; i < nfiles; i++) {
+            srcs[nsrcs] = mbx_source_open_file(files[i], err, sizeof(err));
+            if (srcs[nsrcs] == NULL) {
+                fprintf(stderr, "%s: %s\n", app_prog, err);
+                for (int k = 0; k < nsrcs; k++)
+                    mbx_source_close(srcs[k]);
+                return 2;
+            }
+            nsrcs++;
+        }
+    } else if (iface) {
+        srcs[nsrcs] = mbx_source_open_live(iface, err, sizeof(err));
+        if (srcs[nsrcs] == NULL) {
+            fprintf(stderr, "%s: %s\n", app_prog, err);
+            return 2;
+        }
+        nsrcs++;
+    } else {
+        srcs[nsrcs] = mbx_source_open_dpdk(eal_argc, eal_argv, nports ? ports : NULL, nports,
+                                           inline_mode, err, sizeof(err));
+        if (srcs[nsrcs] == NULL) {
+            fprintf(stderr, "%s: %s\n", app_prog, err);
+            return 2;
+        }
+        nsrcs++;
+    }
+    struct mbx_out *out = mbx_out_open(outpath, err, sizeof(err));
+    if (out == NULL) {
+        fprintf(stderr, "%s: %s\n", app_prog, err);
+        for (int k = 0; k < nsrcs; k++)
+            mbx_source_close(srcs[k]);
+        return 2;
+    }
+    struct mbx_config cfg;
+    mbx_config_default(&cfg);
+    cfg.max_flows = (uint32_t)max_flows;
+    cfg.live_clock = nfiles == 0;
+    mbx_engine *e = mbx_engine_new(&cfg);
+    int status = 0;
+    bool attached[64] = {false};
+    struct app a = {.p = p, .e = e, .attached = attached};
+    if (e == NULL) {
+        fprintf(stderr, "%s: cannot start the engine: %s\n", app_prog, strerror(errno));
+        status = 1;
+    } else {
+        mbx_engine_set_output(e, out);
+        if (p->nexterns > 64 || app_register(&a) != 0)
+            status = 1;
+    }
+    if (status == 0) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        bool progress = isatty(2) != 0;
+        for (int i = 0; i < nsrcs && status == 0 && !app_stop; i++) {
+            const char *what = nfiles ? files[i] : iface ? iface : "dpdk";
+            int rc = app_feed(e, srcs[i], what, nfiles == 0, progress);
+            if (rc < 0) {
+                const char *why = mbx_source_error(srcs[i]);
+                fprintf(stderr, "%s%s: %s\n", progress ? "\n" : "", app_prog,
+                        why && *why ? why : strerror(-rc));
+                status = 2;
+            }
+        }
+        if (progress)
+            fprintf(stderr, "\r%60s\r", "");
+        mbx_engine_finish(e); /* events of everything read, even after an error */
+        if (stats) {
+            struct mbx_stats st;
+            mbx_engine_stats(e, &st);
+            mbx_stats_print(&st, stderr);
+            for (int i = 0; i < p->ntables; i++) {
+                mbx_table *t = *p->tables[i].table;
+                fprintf(stderr, "table %s: %" PRIu64 " entries, %" PRIu64 " evicted (full), %"
+                        PRIu64 " writes lost (memory)\n",
+                        mbx_table_name(t), mbx_table_len(t, mbx_engine_now(e)),
+                        mbx_table_evicted(t), mbx_table_failed(t));
+            }
+        }
+    }
+    for (int i = p->nexterns - 1; i >= 0 && i < 64; i--)
+        if (attached[i] && p->externs[i].detach)
+            p->externs[i].detach();
+    for (int i = 0; i < p->ntables; i++) {
+        mbx_table_free(*p->tables[i].table);
+        *p->tables[i].table = NULL;
+    }
+    mbx_engine_free(e);
+    for (int k = 0; k < nsrcs; k++)
+        mbx_source_close(srcs[k]);
+    mbx_out_close(out);
+    return status;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Scratch space for strings made by generated code (lower(), copies): a ring,
+ * so a value stays valid while the next 64 KiB of scratch are made. */
+static uint8_t scratch[65536];
+static size_t scratch_off;
+
+static uint8_t *scratch_get(size_t n)
+{
+    if (n > sizeof(scratch) / 4)
+        return NULL;
+    if (scratch_off + n > sizeof(scratch))
+        scratch_off = 0;
+    uint8_t *p = scratch + scratch_off;
+    scratch_off += n;
+    return p;
+}
+
+struct mbx_str mbx_str_dup(struct mbx_str s)
+{
+    struct mbx_str r = {NULL, 0};
+    uint8_t *p = s.n ? scratch_get(s.n) : NULL;
+    if (p == NULL)
+        return s.n ? s : r;
+    memcpy(p, s.p, s.n);
+    r.p = p;
+    r.n = s.n;
+    return r;
+}
+
+struct mbx_str mbx_str_lower(struct mbx_str s)
+{
+    size_t n = s.n > sizeof(scratch) / 4 ? sizeof(scratch) / 4 : s.n;
+    struct mbx_str r = {NULL, 0};
+    uint8_t *p = n ? scratch_get(n) : NULL;
+    if (p == NULL)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (s.p[i] >= 'A' && s.p[i] <= 'Z') ? (uint8_t)(s.p[i] + 32) : s.p[i];
+    r.p = p;
+    r.n = n;
+    return r;
+}
+
+int64_t mbx_str_find(struct mbx_str s, struct mbx_str needle)
+{
+    if (needle.n == 0)
+        return 0;
+    if (needle.n > s.n)
+        return -1;
+    const uint8_t *h = memmem(s.p, s.n, needle.p, needle.n);
+    return h ? (int64_t)(h - s.p) : -1;
+}
+
+bool mbx_addr_in_prefix(const struct mbx_addr *a, const struct mbx_addr *net, int plen)
+{
+    if (plen < 0 || plen > 128)
+        return false;
+    int full = plen / 8, rest = plen % 8;
+    if (memcmp(a->b, net->b, (size_t)full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t m = (uint8_t)(0xff << (8 - rest));
+    return (a->b[full] & m) == (net->b[full] & m);
+}
+
+/* The current UDP datagram if side sent it, else an empty view. */
+static struct mbx_str udp_dgram(const struct mbx_event *ev, mbx_flow *f, int side)
+{
+    struct mbx_str r = {NULL, 0};
+    if (ev == NULL || ev->pkt == NULL)
+        return r;
+    const struct mbx_pkt *p = ev->pkt;
+    if (memcmp(&p->src, mbx_flow_addr(f, (enum mbx_side)side), sizeof(p->src)) != 0 ||
+        p->sport != mbx_flow_port(f, (enum mbx_side)side))
+        return r;
+    r.p = p->payload;
+    r.n = p->payload_len;
+    return r;
+}
+
+static bool is_udp(mbx_flow *f)
+{
+    return mbx_flow_proto(f) == 17;
+}
+
+struct mbx_str mbx_gen_peek(const struct mbx_event *ev, mbx_flow *f, int side, int64_t n)
+{
+    struct mbx_str r = {NULL, 0};
+    if (f == NULL || n <= 0)
+        return r;
+    if (is_udp(f)) {
+        r = udp_dgram(ev, f, side);
+    } else {
+        mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+        if (s == NULL)
+            return r;
+        const uint8_t *d = NULL;
+        r.n = mbx_stream_peek(s, &d);
+        r.p = d;
+    }
+    if ((uint64_t)n < r.n)
+        r.n = (size_t)n;
+    return r;
+}
+
+struct mbx_str mbx_gen_peek_at(const struct mbx_event *ev, mbx_flow *f, int side, int64_t off,
+                               int64_t n)
+{
+    struct mbx_str r = {NULL, 0};
+    if (f == NULL || n <= 0 || off < 0)
+        return r;
+    if (is_udp(f))
+        return mbx_str_slice(udp_dgram(ev, f, side), off, off + n);
+    mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+    if (s == NULL)
+        return r;
+    if ((uint64_t)n > sizeof(scratch) / 4)
+        n = (int64_t)(sizeof(scratch) / 4);
+    uint8_t *buf = scratch_get((size_t)n);
+    if (buf == NULL)
+        return r;
+    r.n = mbx_stream_peek_at(s, (uint64_t)off, buf, (size_t)n);
+    r.p = buf;
+    return r;
+}
+
+struct mbx_str mbx_gen_new_bytes(const struct mbx_event *ev, mbx_flow *f, int side)
+{
+    struct mbx_str r = {NULL, 0};
+    if (f == NULL)
+        return r;
+    if (is_udp(f))
+        return udp_dgram(ev, f, side);
+    mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+    if (s == NULL || ev == NULL || ev->id != MBX_EV_TCP_DATA || (int)ev->side != side)
+        return r;
+    const uint8_t *d = NULL;
+    r.n = mbx_stream_new_bytes(s, &d);
+    r.p = d;
+    return r;
+}
+
+int64_t mbx_gen_stream_len(const struct mbx_event *ev, mbx_flow *f, int side)
+{
+    if (f == NULL)
+        return 0;
+    if (is_udp(f))
+        return (int64_t)udp_dgram(ev, f, side).n;
+    mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+    return s ? (int64_t)mbx_stream_end_off(s) : 0;
+}
+
+bool mbx_gen_stream_starts_with(const struct mbx_event *ev, mbx_flow *f, int side,
+                                struct mbx_str lit)
+{
+    if (f == NULL)
+        return false;
+    if (is_udp(f))
+        return mbx_str_starts_with(udp_dgram(ev, f, side), lit);
+    mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+    if (s == NULL || mbx_stream_end_off(s) < lit.n)
+        return false;
+    uint8_t buf[256];
+    if (lit.n > sizeof(buf))
+        return false;
+    if (lit.n == 0)
+        return true;
+    return mbx_stream_peek_at(s, 0, buf, lit.n) == lit.n && memcmp(buf, lit.p, lit.n) == 0;
+}
+
+void mbx_gen_out_side(struct mbx_out *o, const char *key, int side)
+{
+    mbx_out_str(o, key, side == MBX_SERVER ? "server" : "client");
+}
+
+void mbx_gen_out_duration(struct mbx_out *o, const char *key, uint64_t ns)
+{
+    if (ns % 1000000000ULL == 0)
+        mbx_out_uint(o, key, ns / 1000000000ULL);
+    else
+        mbx_out_double(o, key, (double)ns / 1e9);
+}
+
+void mbx_gen_out_time(struct mbx_out *o, const char *key, mbx_time t)
+{
+    mbx_gen_out_duration(o, key, t);
+}
+
+struct mbx_str mbx_fn_sha256_hex(struct mbx_str b)
+{
+    static const char hx[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    struct mbx_str r = {NULL, 0};
+    if (EVP_Digest(b.p ? (const void *)b.p : (const void *)"", b.n, md, &len, EVP_sha256(),
+                   NULL) != 1)
+        return r;
+    uint8_t *p = scratch_get(2 * (size_t)len);
+    if (p == NULL)
+        return r;
+    for (unsigned i = 0; i < len; i++) {
+        p[2 * i] = (uint8_t)hx[md[i] >> 4];
+        p[2 * i + 1] = (uint8_t)hx[md[i] & 15];
+    }
+    r.p = p;
+    r.n = 2 * (size_t)len;
+    return r;
+}
