@@ -47,6 +47,7 @@
 #define DPDK_POOL_CACHE 256
 #define DPDK_RING 1024       /* RX and TX descriptors per queue */
 #define DPDK_END_POLLS 64    /* empty bursts in a row that end a file-backed port */
+#define DPDK_TX_TRIES 8      /* tx_burst calls for one burst before dropping the rest */
 #define DPDK_FLAT (DPDK_BURST * SRC_MAX_CAPLEN) /* room to flatten chained mbufs */
 #define DPDK_TS_NS_ABOVE 100000000000000000ull  /* 1e17: a larger timestamp is in ns */
 
@@ -209,7 +210,10 @@ static void dpdk_done(struct mbx_source *s, struct mbx_frame *f, const bool *for
     for (int o = 0; o < 2; o++) {
         if (ntx[o] == 0)
             continue;
-        uint16_t sent = rte_eth_tx_burst(d->port[o].id, 0, tx[o], (uint16_t)ntx[o]);
+        /* a full TX ring gets a few more tries, then the rest is dropped */
+        int sent = 0;
+        for (int tries = 0; tries < DPDK_TX_TRIES && sent < ntx[o]; tries++)
+            sent += rte_eth_tx_burst(d->port[o].id, 0, tx[o] + sent, (uint16_t)(ntx[o] - sent));
         for (int i = sent; i < ntx[o]; i++)
             rte_pktmbuf_free(tx[o][i]);
     }
