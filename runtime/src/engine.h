@@ -120,7 +120,8 @@ struct stream_seg {
 #define STREAM_NCLASS 12            /* buffer classes 4 KiB << k */
 #define STREAM_MIN_BUF 4096u
 #define STREAM_MAX_BUF (8u << 20)   /* one stream's window: unread + queued + kept */
-#define STREAM_KEEP 16384u          /* delivered bytes kept for rexmit comparison */
+#define STREAM_KEEP 4096u           /* delivered bytes kept for rexmit comparison */
+#define STREAM_GROW_BUF (32u << 10) /* a buffer that must be compacted grows to this first */
 
 /* ------------------------------------------------------------ events */
 

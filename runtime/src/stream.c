@@ -5,7 +5,7 @@
  * A stream exists only for a side that some subscription reads (MBX_SUB_READ_*,
  * or a tcp.data / tcp.rexmit / tcp.gap subscription).  Its buffer is linear and
  * indexed by stream offset: buf[o - base_off].  It holds, in order, up to
- * STREAM_KEEP delivered bytes kept to compare retransmissions with, the unread
+ * STREAM_KEEP (4 KiB) delivered bytes kept to compare retransmissions with, the unread
  * bytes [read_off, end_off), and queued intervals past end_off (out-of-order
  * segments, and under the last-wins policy in-order bytes not yet ACKed).
  * Queued intervals are a sorted list of [start, end) nodes from a pool; at most
@@ -228,15 +228,22 @@ static int stream_reserve(mbx_engine *e, struct mbx_stream *st, uint64_t hi)
     }
     if (st->valid_lo < st->base_off)
         st->valid_lo = st->base_off;
-    if (st->buf && hi - st->base_off <= st->cap)
+    /* Compacting moves the kept and unread bytes: grow a small buffer rather
+     * than move often (at most 1/8 of the bytes stored move once the buffer
+     * holds STREAM_GROW_BUF). */
+    uint64_t need = hi - st->base_off;
+    if (st->buf && need <= st->cap && (st->cap >= STREAM_GROW_BUF || need <= st->cap / 2))
         return 0;
-    int k = buf_class(hi - st->base_off);
+    if (st->buf && need < STREAM_GROW_BUF)
+        need = STREAM_GROW_BUF;
+    int k = buf_class(need);
     uint32_t ncap = STREAM_MIN_BUF << k;
+    bool fits = st->buf && hi - st->base_off <= st->cap; /* growing is only better */
     if (e->mem_used - st->cap + ncap > e->cfg.stream_mem)
-        return MBX_GAP_MEMORY + 1;
+        return fits ? 0 : MBX_GAP_MEMORY + 1;
     uint8_t *nb = buf_get(e, k);
     if (!nb)
-        return MBX_GAP_MEMORY + 1;
+        return fits ? 0 : MBX_GAP_MEMORY + 1;
     if (st->buf) {
         uint64_t used = st->hi_off > st->base_off ? st->hi_off - st->base_off : 0;
         memcpy(nb, st->buf, (size_t)used);
