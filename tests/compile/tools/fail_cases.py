@@ -127,6 +127,7 @@ cases = {
 "raise_cycle": "event a(c: tcp);\nevent b(c: tcp);\nmodule m {\n    import tcp;\n    export a, b;\n    on a(c) { raise b(c); }\n    on b(c) { raise a(c); }\n}\n",
 "drop_packet_every": M % "    every 10s { drop packet; }",
 "drop_packet_timeout": M % "    on tcp.timeout(c) { drop packet; }",
+"drop_packet_raised_no_packet": "event expired(c: tcp);\nmodule m {\n    import tcp;\n    export expired;\n    on tcp.timeout(c) { raise expired(c); }\n    on expired(c) { drop packet; }\n}\n",
 "drop_flow_every": M % "    every 10s { drop flow; }",
 "unsubscribe_every": M % "    every 10s { unsubscribe; }",
 "steer_not_flow": H % "        steer s -> m;",
