@@ -600,7 +600,20 @@ const char *mbx_table_name(const mbx_table *t);
  * binary's command line (mbxc build).  Events are named by slots of
  * prog.ev_ids: slots 0 .. MBX_EV_NBUILTIN-1 hold the built-in events, externs
  * fill the slots of the events they export, and prog.events fill theirs, in
- * table order (a derived event's base comes before it). */
+ * table order (a derived event's base comes before it).
+ *
+ * An extern module NAME written in C provides
+ *   int mbx_ext_NAME_attach(mbx_engine *e, int *ids);  register the events it
+ *       exports (mbx_event_register) and write their ids in export-list order
+ *   void mbx_ext_NAME_detach(void);
+ *   T mbx_ext_TYPE_FIELD(const void *x);  each field of a flow or record it exports
+ * and raises its events with a payload that is a struct of the event's
+ * parameters in order: tcp/udp flows as mbx_flow *, user-defined flows and
+ * records as const void *, int as int64_t, uint port time duration as
+ * uint64_t, bool, str/bytes as struct mbx_str, ip as struct mbx_addr (the
+ * same struct generated code raises its own events with).  std.http's
+ * http_parser is bound by mbxc directly to mbx_http.h.  examples/ext/bulk.c
+ * is a complete one. */
 
 enum mbx_cfg_type {
     MBX_CFG_INT,      /* int64_t */
