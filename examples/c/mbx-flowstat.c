@@ -4,7 +4,8 @@
  * A C program that uses only <mbx.h>.  It tracks every TCP connection of the
  * capture with both inferred halves (no stream buffers: nobody reads bytes) and,
  * when a connection ends (FIN, RST, idle timeout, eviction, end of capture),
- * keeps a row: flow id, client and server endpoints, each side's final RFC 9293
+ * keeps a row (packets that still come after the end, such as a last ACK, are
+ * added to it, as the engine counts them): flow id, client and server endpoints, each side's final RFC 9293
  * state, the packets and IP bytes each side sent, and how it ended.  At the end
  * the rows are printed in flow-id order, then a totals line.  Packets and
  * bytes are per sending side ("cli" = what the client sent).
@@ -33,12 +34,18 @@ struct fs_row {
     enum mbx_flow_end end;       /* how it ended */
 };
 
+/* Per-flow extension: the row taken when the connection ended (index + 1). */
+struct fs_ext {
+    size_t row; /* 0: not ended yet */
+};
+
 static struct fs_row *rows;
 static size_t nrows, cap;
+static int fs_slot, fs_late_sub;
 
 static void fs_endpoint(const mbx_flow *f, enum mbx_side s, char *buf, size_t len)
 {
-    char a[64];
+    char a[48]; /* mbx_addr_str needs 46 */
     const struct mbx_addr *ad = mbx_flow_addr(f, s);
     mbx_addr_str(ad, a, sizeof(a));
     if (mbx_addr_is_v4(ad))
@@ -52,10 +59,9 @@ static void fs_on_end(const struct mbx_event *ev, void *udata)
     mbx_flow *f = ev->flow;
     if (f == NULL || mbx_flow_proto(f) != IPPROTO_TCP)
         return;
-    bool *seen = mbx_flow_ext(f, *(int *)udata);
-    if (*seen)
-        return; /* closed, then timed out at the end: one row */
-    *seen = true;
+    struct fs_ext *x = mbx_flow_ext(f, fs_slot);
+    if (x->row)
+        return; /* one row per connection */
     if (nrows == cap) {
         size_t ncap = cap ? cap * 2 : 256;
         struct fs_row *r = realloc(rows, ncap * sizeof(*r));
@@ -80,6 +86,18 @@ static void fs_on_end(const struct mbx_event *ev, void *udata)
     r->end = mbx_flow_end(f);
     if (r->end == MBX_END_NONE)
         r->end = MBX_END_EOF;
+    x->row = nrows;
+    mbx_flow_subscribe(f, fs_late_sub);
+}
+
+/* A packet after the end (a last ACK): the engine counts it, so does the row. */
+static void fs_on_late(const struct mbx_event *ev, void *udata)
+{
+    struct fs_ext *x = mbx_flow_ext(ev->flow, fs_slot);
+    if (ev->pkt == NULL || x->row == 0)
+        return;
+    rows[x->row - 1].pkts[ev->side]++;
+    rows[x->row - 1].bytes[ev->side] += ev->pkt->ip_len;
 }
 
 static int fs_cmp(const void *a, const void *b)
@@ -155,9 +173,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mbx-flowstat: cannot create the engine\n");
         return 1;
     }
-    int slot = mbx_flow_ext_register(e, sizeof(bool));
-    if (slot < 0 || mbx_subscribe(e, MBX_EV_TCP_CLOSE, fs_on_end, &slot, 0) < 0 ||
-        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, fs_on_end, &slot, 0) < 0) {
+    fs_slot = mbx_flow_ext_register(e, sizeof(struct fs_ext));
+    fs_late_sub = mbx_subscribe(e, MBX_EV_PKT_IN, fs_on_late, NULL, MBX_SUB_PER_FLOW);
+    if (fs_slot < 0 || fs_late_sub < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_CLOSE, fs_on_end, NULL, 0) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, fs_on_end, NULL, 0) < 0) {
         fprintf(stderr, "mbx-flowstat: cannot subscribe to the engine's events\n");
         return 1;
     }

@@ -13,10 +13,14 @@
  * its direction carried stream bytes or a gap.  Byte k of a file is byte k of
  * that direction's stream: bytes never seen in the capture (a gap: the peer
  * acknowledged past a hole) are written as zero bytes, so offsets stay true
- * (tcpflow does the same).  Bytes past --depth are not written.
+ * (tcpflow does the same); so are bytes lost to the out-of-order queue limit,
+ * the memory limit, eviction or the snap length (each tcp.gap reason but
+ * "depth").  Bytes past --depth are not written.
  *
  * DIR/flows.jsonl has one JSON line per connection (EVE conventions, event_type
- * "tcp_conn"), written when the connection ends: the 5-tuple with the client as
+ * "tcp_conn"), written once the connection has ended and left the engine's
+ * table (packets after the end, such as a last ACK, are still counted), in
+ * flow-id order within each batch written: the 5-tuple with the client as
  * source, flow_id, community_id, and under "tcp_conn": n, start and end times,
  * whether it was picked up mid-stream, how it ended (fin, rst, timeout,
  * evicted, eof) and per direction ("c2s", "s2c": what that side sent): state
@@ -34,6 +38,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,7 +82,24 @@ struct ms_flow {
     uint32_t n;       /* connections seen before on this 4-tuple */
     bool named;       /* n assigned */
     bool created[2];  /* file created (later opens append) */
-    bool done;        /* record written, files closed */
+    bool done;        /* ended: record taken, files closed */
+    struct ms_rec *rec; /* the record, once ended */
+};
+
+/* A connection's record, taken when it ends and written out once no packet can
+ * change it any more (its flow has left the engine's table); packets that still
+ * come after the end (late ACKs, retransmissions) are added to it. */
+struct ms_rec {
+    uint64_t id;                   /* flow id */
+    struct mbx_addr addr[2];       /* client, server */
+    uint16_t port[2];              /* client, server */
+    uint32_t n;                    /* reuse number of the 4-tuple */
+    bool midstream;                /* picked up without a handshake */
+    bool written;                  /* already in flows.jsonl */
+    enum mbx_flow_end end;         /* how it ended */
+    mbx_time start, last;          /* first and last packet */
+    char cid[64];                  /* community_id */
+    struct mbx_half_info h[2];     /* per side, as at the end plus later packets */
 };
 
 /* One key of the 4-tuple reuse table. */
@@ -105,6 +127,10 @@ struct ms {
     uint64_t conns;                         /* connections ended */
     uint64_t delivered[2], gap_bytes[2];    /* totals per side */
     uint64_t depth_bytes[2];                /* totals per side */
+    struct ms_rec **recs;                   /* records taken, in end order */
+    size_t nrecs, rec_cap, nwritten;        /* taken, capacity, written (a prefix) */
+    int late_sub;                           /* per-flow pkt_in: packets after the end */
+    mbx_time linger;                        /* after this idle time an ended flow is gone */
 };
 
 static struct ms ms;
@@ -151,6 +177,9 @@ static uint32_t ms_tuple_next(const mbx_flow *f)
             if (ms.tuples[i].count)
                 *ms_tuple_slot(tab, cap, &ms.tuples[i]) = ms.tuples[i];
         free(ms.tuples);
+    for (size_t i = 0; i < ms.nrecs; i++)
+        free(ms.recs[i]);
+    free(ms.recs);
         ms.tuples = tab;
         ms.tuple_cap = cap;
     }
@@ -268,10 +297,11 @@ static void ms_on_data(const struct mbx_event *ev, void *udata)
 }
 
 /* A hole in the stream: its bytes become zeros in the file (the next data is
- * written at its true offset; a hole at the end is filled when the file closes). */
+ * written at its true offset; a hole at the end is filled when the file closes).
+ * Bytes past the depth limit are not written at all. */
 static void ms_on_gap(const struct mbx_event *ev, void *udata)
 {
-    if (ms.count_only || ev->flow == NULL)
+    if (ms.count_only || ev->flow == NULL || ev->gap_reason == MBX_GAP_DEPTH)
         return;
     struct ms_flow *fl = ms_flow_of(ev->flow);
     if (ev->offset + ev->len > fl->pos[ev->side]) {
@@ -307,7 +337,99 @@ static void ms_write_half(const struct mbx_half_info *h, const char *key)
     mbx_out_end_object(ms.out);
 }
 
-/* The connection ended: its record, its files closed. */
+static bool ms_grow_recs(void)
+{
+    size_t cap = ms.rec_cap ? ms.rec_cap * 2 : 1024;
+    struct ms_rec **v = realloc(ms.recs, cap * sizeof(*v));
+    if (v == NULL)
+        return false;
+    ms.recs = v;
+    ms.rec_cap = cap;
+    return true;
+}
+
+static int ms_rec_cmp(const void *a, const void *b)
+{
+    const struct ms_rec *x = *(struct ms_rec *const *)a, *y = *(struct ms_rec *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void ms_write_rec(struct ms_rec *r)
+{
+    char t0[48], t1[48], a[48];
+    ms_ts(t0, sizeof(t0), r->start);
+    ms_ts(t1, sizeof(t1), r->last);
+    mbx_out_begin(ms.out, r->start, "tcp_conn", NULL);
+    mbx_out_uint(ms.out, "flow_id", r->id);
+    mbx_out_str(ms.out, "src_ip", mbx_addr_str(&r->addr[0], a, sizeof(a)));
+    mbx_out_uint(ms.out, "src_port", r->port[0]);
+    mbx_out_str(ms.out, "dest_ip", mbx_addr_str(&r->addr[1], a, sizeof(a)));
+    mbx_out_uint(ms.out, "dest_port", r->port[1]);
+    mbx_out_str(ms.out, "proto", "TCP");
+    mbx_out_str(ms.out, "community_id", r->cid);
+    mbx_out_object(ms.out, "tcp_conn");
+    mbx_out_uint(ms.out, "n", r->n);
+    mbx_out_str(ms.out, "start", t0);
+    mbx_out_str(ms.out, "end", t1);
+    mbx_out_bool(ms.out, "midstream", r->midstream);
+    mbx_out_str(ms.out, "reason", mbx_flow_end_name(r->end));
+    ms_write_half(&r->h[0], "c2s");
+    ms_write_half(&r->h[1], "s2c");
+    mbx_out_end_object(ms.out);
+    mbx_out_end(ms.out);
+    r->written = true;
+}
+
+/* Writes, in flow-id order, the records that can no longer change: all of them
+ * at the end of the run, else those whose flow has been idle longer than any
+ * idle timeout of an ended flow (the engine has dropped it).  Written records
+ * stay allocated (a late packet on a flow still in the table finds its record
+ * marked written and is ignored) and are freed at exit. */
+static void ms_flush(bool all, mbx_time now)
+{
+    size_t k = ms.nwritten;
+    for (size_t i = ms.nwritten; i < ms.nrecs; i++) { /* move the ready ones up front */
+        struct ms_rec *r = ms.recs[i];
+        if (all || r->last + ms.linger < now) {
+            ms.recs[i] = ms.recs[k];
+            ms.recs[k++] = r;
+        }
+    }
+    qsort(ms.recs + ms.nwritten, k - ms.nwritten, sizeof(*ms.recs), ms_rec_cmp);
+    for (size_t i = ms.nwritten; i < k; i++)
+        ms_write_rec(ms.recs[i]);
+    ms.nwritten = k;
+}
+
+static void ms_on_tick(mbx_engine *e, void *udata)
+{
+    ms_flush(false, mbx_engine_now(e));
+}
+
+/* A packet on a connection that has ended: the engine only counts it (tcp.c), so
+ * the record gets the same counts. */
+static void ms_on_late(const struct mbx_event *ev, void *udata)
+{
+    const struct mbx_pkt *p = ev->pkt;
+    struct ms_flow *fl = mbx_flow_ext(ev->flow, ms.ext);
+    if (p == NULL || fl->rec == NULL || fl->rec->written)
+        return;
+    struct mbx_half_info *h = &fl->rec->h[ev->side];
+    uint32_t payload = p->payload_len;
+    if (p->pflags & MBX_PKT_TRUNCATED) { /* bytes sent, as the IP length says */
+        uint32_t hdr = (uint32_t)(p->l4_off - p->l3_off) + p->tcp_hlen;
+        if (p->ip_len > hdr && p->ip_len - hdr > payload)
+            payload = p->ip_len - hdr;
+    }
+    h->pkts++;
+    h->bytes += p->ip_len;
+    h->payload += payload;
+    h->tcp_flags |= p->tcp_flags;
+    if (p->ts > fl->rec->last)
+        fl->rec->last = p->ts;
+}
+
+/* The connection ended: its files closed, its record taken. */
 static void ms_on_end(const struct mbx_event *ev, void *udata)
 {
     mbx_flow *f = ev->flow;
@@ -330,24 +452,60 @@ static void ms_on_end(const struct mbx_event *ev, void *udata)
     }
     if (ms.out == NULL)
         return;
-    char t0[48], t1[48];
-    ms_ts(t0, sizeof(t0), mbx_flow_start(f));
-    ms_ts(t1, sizeof(t1), mbx_flow_last(f));
-    mbx_out_begin(ms.out, mbx_flow_start(f), "tcp_conn", f);
-    mbx_out_object(ms.out, "tcp_conn");
-    mbx_out_uint(ms.out, "n", fl->n);
-    mbx_out_str(ms.out, "start", t0);
-    mbx_out_str(ms.out, "end", t1);
-    mbx_out_bool(ms.out, "midstream", mbx_flow_midstream(f));
-    enum mbx_flow_end end = mbx_flow_end(f);
-    mbx_out_str(ms.out, "reason", mbx_flow_end_name(end == MBX_END_NONE ? MBX_END_EOF : end));
-    ms_write_half(&h[0], "c2s");
-    ms_write_half(&h[1], "s2c");
-    mbx_out_end_object(ms.out);
-    mbx_out_end(ms.out);
+    struct ms_rec *r = calloc(1, sizeof(*r));
+    if (r == NULL || (ms.nrecs == ms.rec_cap && !ms_grow_recs())) {
+        fprintf(stderr, "mbx-streams: out of memory\n");
+        exit(1);
+    }
+    r->id = mbx_flow_id(f);
+    for (int side = 0; side < 2; side++) {
+        r->addr[side] = *mbx_flow_addr(f, (enum mbx_side)side);
+        r->port[side] = mbx_flow_port(f, (enum mbx_side)side);
+        r->h[side] = h[side];
+    }
+    r->n = fl->n;
+    r->midstream = mbx_flow_midstream(f);
+    r->end = mbx_flow_end(f) == MBX_END_NONE ? MBX_END_EOF : mbx_flow_end(f);
+    r->start = mbx_flow_start(f);
+    r->last = mbx_flow_last(f);
+    mbx_flow_community_id(f, r->cid, sizeof(r->cid));
+    ms.recs[ms.nrecs++] = r;
+    fl->rec = r;
+    mbx_flow_subscribe(f, ms.late_sub);
 }
 
 /* ---------------------------------------------------------------- main */
+
+static volatile sig_atomic_t ms_stop; /* SIGINT/SIGTERM: finish and write what we have */
+
+static void ms_on_signal(int sig)
+{
+    ms_stop = 1;
+}
+
+/* Reads the source to its end (a live port: until SIGINT or SIGTERM), then ends
+ * every flow.  Returns 0 or the source's negative errno. */
+static int ms_run(mbx_engine *e, struct mbx_source *src)
+{
+    struct mbx_frame fr[32];
+    bool fwd[32];
+    int rc = 0;
+    signal(SIGINT, ms_on_signal);
+    signal(SIGTERM, ms_on_signal);
+    while (!ms_stop) {
+        int n = mbx_source_next(src, fr, 32);
+        if (n == -EAGAIN) /* a live source with nothing right now */
+            continue;
+        if (n < 0)
+            rc = n;
+        if (n <= 0)
+            break;
+        mbx_engine_input(e, fr, fwd, n);
+        mbx_source_done(src, fr, fwd, n);
+    }
+    mbx_engine_finish(e);
+    return rc;
+}
 
 __attribute__((format(printf, 1, 2))) static int ms_bad_usage(const char *fmt, ...)
 {
@@ -483,6 +641,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* Ended flows wait in the engine's closing class: past its timeout they are gone. */
+    ms.linger = (cfg.timeout_closing ? cfg.timeout_closing : 30000000000ull) + 1000000000ull;
     mbx_engine *e = mbx_engine_new(&cfg);
     if (e == NULL) {
         fprintf(stderr, "mbx-streams: cannot create the engine (out of memory?)\n");
@@ -495,18 +655,23 @@ int main(int argc, char **argv)
     if (ms.ext < 0 || mbx_subscribe(e, MBX_EV_TCP_DATA, ms_on_data, NULL, rd) < 0 ||
         mbx_subscribe(e, MBX_EV_TCP_GAP, ms_on_gap, NULL, 0) < 0 ||
         mbx_subscribe(e, MBX_EV_TCP_CLOSE, ms_on_end, NULL, 0) < 0 ||
-        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, ms_on_end, NULL, 0) < 0) {
+        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, ms_on_end, NULL, 0) < 0 ||
+        (ms.out != NULL &&
+         ((ms.late_sub = mbx_subscribe(e, MBX_EV_PKT_IN, ms_on_late, NULL, MBX_SUB_PER_FLOW)) < 0 ||
+          mbx_every(e, 1000000000ull, ms_on_tick, NULL) < 0))) {
         fprintf(stderr, "mbx-streams: cannot subscribe to the engine's events\n");
         return 1;
     }
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = mbx_engine_run(e, src);
+    int rc = ms_run(e, src);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    char srcerr[512] = "";
-    if (rc < 0)
-        snprintf(srcerr, sizeof(srcerr), "%s", mbx_source_error(src));
+    ms_flush(true, 0);
+    if (rc < 0) { /* the error first; what was read before it is still written */
+        const char *why = mbx_source_error(src);
+        fprintf(stderr, "mbx-streams: %s\n", why && why[0] ? why : strerror(-rc));
+    }
 
     struct mbx_stats st;
     mbx_engine_stats(e, &st);
@@ -531,10 +696,11 @@ int main(int argc, char **argv)
     mbx_source_close(src);
     mbx_out_close(ms.out);
     free(ms.tuples);
+    for (size_t i = 0; i < ms.nrecs; i++)
+        free(ms.recs[i]);
+    free(ms.recs);
     free(eal_argv);
-    if (rc < 0) {
-        fprintf(stderr, "mbx-streams: %s\n", srcerr[0] ? srcerr : strerror(-rc));
+    if (rc < 0)
         return 2;
-    }
     return ms.write_failed ? 1 : 0;
 }

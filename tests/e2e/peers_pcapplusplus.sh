@@ -23,7 +23,6 @@ pairs=(
   "one_http_stream_fin2.pcap:one_http_stream_fin2_output.txt"
   "one_http_stream_rst.pcap:one_http_stream_rst_output.txt"
   "one_ipv6_http_stream.pcap:one_ipv6_http_stream.txt"
-  "four_ipv6_http_streams.pcap:one_ipv6_http_stream.txt"
   "four_ipv6_http_streams.pcap:one_ipv6_http_stream2.txt"
   "four_ipv6_http_streams.pcap:one_ipv6_http_stream3.txt"
   "four_ipv6_http_streams.pcap:one_ipv6_http_stream4.txt"

@@ -15,6 +15,8 @@ Subcommands (each prints what it found; exit status 0 = the check holds):
   interleave DIR TEXT      TEXT (PcapPlusPlus's expected output: both sides' data in
                            delivery order, "[N bytes missing]" for holes) is an
                            interleaving of runs of one connection's .c2s and .s2c
+  holesha FILE K           sha256 of an HTTP body in a stream file, from its start to
+                           the K-th run of >= 512 zero bytes (a hole), holes left out
   garbage OUT N SEED       write a pcap (Ethernet) of N records of random bytes
   cut IN OUT WHERE         copy a pcap cut mid-record (WHERE=record) or inside a record
                            header (WHERE=header)
@@ -248,6 +250,14 @@ def cmd_interleave(d, text):
     return 1
 
 
+def cmd_holesha(path, k):
+    d = open(path, "rb").read()
+    body = d[d.index(b"\r\n\r\n") + 4:]
+    pieces = re.split(rb"\0{512,}", body)
+    print(hashlib.sha256(b"".join(pieces[:int(k)])).hexdigest())
+    return 0
+
+
 def cmd_garbage(out, n, seed):
     rnd = random.Random(int(seed))
     with open(out, "wb") as f:
@@ -288,7 +298,7 @@ def cmd_cut(src, out, where):
 def main():
     cmds = {"bodies": cmd_bodies, "tcpflow": cmd_tcpflow, "sizes": cmd_sizes, "get": cmd_get,
             "count": lambda j: print(len(load(j))) or 0, "cid": cmd_cid,
-            "garbage": cmd_garbage, "interleave": cmd_interleave, "cut": cmd_cut}
+            "garbage": cmd_garbage, "interleave": cmd_interleave, "holesha": cmd_holesha, "cut": cmd_cut}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
         return 2
