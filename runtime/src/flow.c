@@ -279,9 +279,19 @@ static struct mbx_flow *flow_create(mbx_engine *e, const struct mbx_pkt *p, uint
 /* The flow of packet p (created if new; a reused 4-tuple ends the old
  * connection first) and the side that sent p.  NULL only if the table is
  * full and nothing can be evicted (max_flows 0 is refused at start). */
-struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, enum mbx_side *side)
+uint64_t flow_pkt_hash(const struct mbx_pkt *p)
 {
-    uint64_t h = flow_hash(&p->src, p->sport, &p->dst, p->dport, p->proto);
+    return flow_hash(&p->src, p->sport, &p->dst, p->dport, p->proto);
+}
+
+void flow_prefetch(const mbx_engine *e, uint64_t h)
+{
+    __builtin_prefetch(&e->bucket[h & e->nbucket_mask]);
+}
+
+struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
+                          enum mbx_side *side)
+{
     uint32_t i = e->bucket[h & e->nbucket_mask];
     while (i) {
         struct mbx_flow *f = &e->flows[i - 1];
@@ -337,8 +347,18 @@ void flow_finish_all(mbx_engine *e)
     qsort(v, n, sizeof(*v), flow_cmp_id);
     for (uint32_t i = 0; i < n; i++)
         flow_end(e, v[i], MBX_END_EOF);
-    for (uint32_t i = 0; i < n; i++)
-        flow_release(e, v[i]);
+    /* Release everything at once: no per-flow chain walks over a cold table. */
+    for (uint32_t i = 0; i < n; i++) {
+        for (int s = 0; s < 2; s++)
+            stream_close(e, v[i], (enum mbx_side)s);
+        v[i]->fflags = 0;
+    }
+    memset(e->bucket, 0, sizeof(*e->bucket) * ((size_t)e->nbucket_mask + 1));
+    memset(e->lru_head, 0, sizeof(e->lru_head));
+    memset(e->lru_tail, 0, sizeof(e->lru_tail));
+    e->nflows = 0;
+    e->free_head = 0;
+    e->bump = 0;
     free(v);
 }
 

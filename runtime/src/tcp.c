@@ -352,6 +352,8 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
     }
     if ((f->half[0].hflags | f->half[1].hflags) & H_FIN)
         flow_set_class(e, f, LRU_CLOSING);
+    else if (f->lru == LRU_SYN && (S->state == MBX_TCPS_ESTABLISHED || wire_len))
+        flow_set_class(e, f, LRU_EST); /* one-sided handshakes, data before the open */
     tcp_check_close(e, f);
 }
 
