@@ -225,6 +225,12 @@ void mbx_source_close(struct mbx_source *s);                /* NULL is fine */
 
 /* ---------------------------------------------------------------- 4 engine */
 
+/* Overlapping bytes with different contents.  FIRST: a byte once stored is
+ * kept, in-order bytes are delivered at once.  LAST: a byte is replaced by any
+ * later copy until delivered, and bytes are delivered when the peer ACKs them
+ * (or at FIN, RST, the flow's end, when more than 2 MiB wait, or at once if
+ * the peer was never seen: a one-sided capture).  Either way a copy that
+ * differs raises tcp.rexmit with inconsistent = true. */
 enum mbx_overlap_policy {
     MBX_POLICY_FIRST = 0, /* bytes seen first win (BSD, Suricata's default) */
     MBX_POLICY_LAST = 1,  /* bytes seen last win (old Linux, Windows) */
@@ -235,8 +241,10 @@ struct mbx_config {
     enum mbx_overlap_policy policy;
     uint64_t stream_depth;        /* bytes reassembled per direction; 0: unlimited */
     uint64_t stream_mem;          /* total reassembly memory; 0: 1 GiB */
-    uint32_t ooo_max_segs;        /* out-of-order segments queued per direction; 0: 1024 */
-    mbx_time timeout_syn;         /* idle timeouts by state; 0: 30 s */
+    uint32_t ooo_max_segs;        /* out-of-order intervals (runs of queued bytes
+                                   * between holes) per direction; 0: 1024 */
+    mbx_time timeout_syn;         /* idle timeouts by state (a flow idle for longer
+                                   * ends, on packet time); 0: 30 s */
     mbx_time timeout_est;         /* 0: 3600 s */
     mbx_time timeout_closing;     /* 0: 30 s */
     mbx_time timeout_udp;         /* 0: 120 s */
@@ -246,14 +254,19 @@ void mbx_config_default(struct mbx_config *c);
 
 typedef struct mbx_engine mbx_engine;
 
+/* c NULL: defaults.  NULL on a bad configuration or no memory.  The flow table
+ * (256 bytes a flow) is allocated here; only slots in use are touched. */
 mbx_engine *mbx_engine_new(const struct mbx_config *c);
 void mbx_engine_free(mbx_engine *e);
 
 /* Process a burst of frames; writes each frame's verdict (true: forward).
  * Returns the number of frames processed. */
 int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n);
-/* End of input: fires due timers, then tcp.timeout (and the UDP equivalent
- * bookkeeping) for every live flow in flow-id order. */
+/* End of input: every live flow ends in flow-id order: its streams are
+ * flushed (held bytes delivered, holes reported as gaps), then TCP flows get
+ * tcp.timeout with end MBX_END_EOF (tcp.close with MBX_END_FIN when both sides
+ * had sent FIN); UDP flows end silently.  Timers due after the last packet
+ * never fire. */
 void mbx_engine_finish(mbx_engine *e);
 /* Read src until its end, then finish.  Returns 0, or the source's negative
  * errno (after processing everything read before the error). */
@@ -262,6 +275,17 @@ mbx_time mbx_engine_now(const mbx_engine *e); /* packet time (or wall clock) */
 
 /* ---------------------------------------------------------------- 5 flows */
 
+/* A flow: a TCP connection or UDP flow, found from both directions.  The
+ * client is the sender of a SYN without ACK, or the receiver of a SYN/ACK
+ * whose SYN was missed; a flow picked up mid-stream (flagged) takes the lower
+ * port as the server (equal ports: the first sender is the client).  For UDP
+ * the first sender is the client.  A SYN with a new ISN after both sides
+ * closed (TIME_WAIT, FIN, RST) starts a new connection; the old one ends
+ * first.  tcp.open fires when both halves are ESTABLISHED after a handshake;
+ * tcp.close when both FINs are ACKed and all bytes before them are here, or
+ * on an in-window RST; tcp.timeout on idle timeout, eviction or the end of
+ * input (see mbx_flow_end()).  After tcp.close a flow stays in the table to
+ * absorb late packets (counted, no events) until its closing timeout. */
 typedef struct mbx_flow mbx_flow;
 
 /* RFC 9293 states, as inferred for one side of a connection. */
@@ -308,10 +332,12 @@ struct mbx_half_info {
     uint64_t pkts;         /* packets sent by this side */
     uint64_t bytes;        /* IP bytes sent by this side */
     uint64_t payload;      /* payload bytes sent, retransmissions included */
-    uint64_t delivered;    /* stream bytes delivered in order */
-    uint64_t gap_bytes;    /* stream bytes never seen (capture loss) */
+    uint64_t delivered;    /* stream bytes delivered in order (the three stream
+                            * counters move only while the side has a stream) */
+    uint64_t gap_bytes;    /* stream bytes never seen: LOSS, OOO_FULL, EVICTED, SNAPLEN */
     uint64_t depth_bytes;  /* stream bytes not delivered: depth or memory limit */
-    uint64_t rexmits;      /* retransmitted segments */
+    uint64_t rexmits;      /* retransmitted segments (overlapping bytes seen before;
+                            * without a stream: starting before the highest seq) */
     uint64_t inconsistent; /* retransmissions whose bytes differed */
     uint8_t tcp_flags;     /* OR of all flags this side sent */
 };
@@ -335,7 +361,14 @@ int mbx_flow_ext_register(mbx_engine *e, size_t size);
 /* ---------------------------------------------------------------- 6 streams */
 
 /* A byte stream: the bytes one side sent, in order.  Exists with buffers only
- * on flows where a subscription reads that side (MBX_SUB_READ_*). */
+ * on flows where a subscription reads that side (MBX_SUB_READ_*); it starts
+ * at the side's first byte (after its SYN, or the first byte seen mid-stream),
+ * or, when reading starts later, at the next byte that side sends.  Offsets
+ * are absolute (64-bit, across sequence wrap).  The buffer holds the unread
+ * bytes and the last 4 KiB read (for peek_at and retransmission checks).  A
+ * gap ends the unread window: bytes unread before it are dropped, reading
+ * resumes after it.  A reader that never consumes gets its oldest delivered
+ * bytes consumed for it once 8 MiB are held (each was announced by tcp.data). */
 typedef struct mbx_stream mbx_stream;
 
 mbx_stream *mbx_flow_stream(mbx_flow *f, enum mbx_side s);
@@ -349,7 +382,8 @@ size_t mbx_stream_peek(mbx_stream *s, const uint8_t **data);
 size_t mbx_stream_peek_at(const mbx_stream *s, uint64_t off, void *buf, size_t n);
 /* Marks n unread bytes read; they may then be freed. */
 void mbx_stream_consume(mbx_stream *s, size_t n);
-/* The bytes delivered by the tcp.data event being dispatched now. */
+/* The bytes delivered by the tcp.data event being dispatched now (0 outside
+ * a tcp.data handler). */
 size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data);
 
 /* ---------------------------------------------------------------- 7 events */
@@ -407,7 +441,11 @@ int mbx_event_register(mbx_engine *e, const char *name);
 #define MBX_SUB_PER_FLOW 0x4    /* off on every flow until mbx_flow_subscribe() */
 
 /* Returns a subscription id (>= 0) or a negative errno.  Handlers of one
- * event run in subscription order. */
+ * event run in subscription order, then the derived events whose filter
+ * matched.  A subscription to tcp.data, tcp.rexmit or tcp.gap (or an event
+ * derived from them) without READ flags reads both sides.  Subscriptions
+ * 0..63 can be turned off per flow; MBX_SUB_PER_FLOW past 63 is -ENOSPC.
+ * A flow dropped with mbx_drop_flow() gets no event but tcp.close/timeout. */
 int mbx_subscribe(mbx_engine *e, int ev, mbx_handler_fn fn, void *udata, unsigned flags);
 /* Turn a subscription off or on for one flow (takes effect after the handler
  * running now returns).  When no subscription reads a side of a flow any
@@ -425,8 +463,10 @@ void mbx_drop_flow(mbx_flow *f);     /* this root flow, both directions, from no
 /* ---------------------------------------------------------------- 9 timers */
 
 typedef void (*mbx_timer_fn)(mbx_engine *e, void *udata);
-/* Fires at first-packet time + k*period for k = 1, 2, ..., before the packet
- * whose time passes it, never after the last packet.  Returns an id. */
+/* Fires at first-packet time + k*period for k = 1, 2, ..., before the first
+ * packet whose time reaches it (ts >= t0 + k*period; idle timeouts due earlier
+ * run first), never after the last packet.  mbx_engine_now() in the timer is
+ * its firing time.  Returns an id or -EINVAL. */
 int mbx_every(mbx_engine *e, mbx_time period, mbx_timer_fn fn, void *udata);
 
 /* ---------------------------------------------------------------- 10 output */
