@@ -445,6 +445,11 @@ static void mp_feed(struct http_parser *p, enum http_dir d, const uint8_t *s, si
 
 static void sink(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
 {
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    if (tx && d == HTTP_DIR_REQ)
+        tx->request_body_decoded += n;
+    else if (tx)
+        tx->response_body_decoded += n;
     if (p->h[d].body.mp.on)
         mp_feed(p, d, data, n);
     else
@@ -573,6 +578,12 @@ static void body_data(struct http_parser *p, enum http_dir d, const uint8_t *dat
             tx->request_body_len += n;
         else
             tx->response_body_len += n;
+        if (!p->bodies) { /* not decoded: the decoded length is the wire length */
+            if (d == HTTP_DIR_REQ)
+                tx->request_body_decoded += n;
+            else
+                tx->response_body_decoded += n;
+        }
     }
     if (!p->bodies || n == 0)
         return;
@@ -586,10 +597,13 @@ static void body_gap(struct http_parser *p, enum http_dir d, uint64_t n)
     struct http_body *b = &p->h[d].body;
     if (tx) {
         tx->gaps = true;
-        if (d == HTTP_DIR_REQ)
+        if (d == HTTP_DIR_REQ) {
             tx->request_body_len += n;
-        else
+            tx->request_body_decoded += n;
+        } else {
             tx->response_body_len += n;
+            tx->response_body_decoded += n;
+        }
     }
     if (!p->bodies || n == 0)
         return;
@@ -679,16 +693,16 @@ static void msg_done(struct http_parser *p, enum http_dir d, bool truncated)
     tx_try_complete(p);
 }
 
-/* A message ended.  A response whose body ended complete waits in
+/* A message ended.  A message whose body ended complete waits in
  * ST_FINALIZE: as libhtp does (and Suricata's file sizes show, e.g.
  * suricata-verify http-gap-simple: Content-Length 12, "Hello World!\r\n",
- * file size 14), lines that follow and are not a status line are more of
- * that body; the next status line, a gap or the end closes it. */
+ * file size 14; Zeek's request_body_len too, e.g. its http-no-crlf
+ * baseline), lines that follow and are not a start line are more of that
+ * body; the next start line, a gap or the end closes it. */
 static void msg_end(struct http_parser *p, enum http_dir d, bool truncated)
 {
     struct http_half *h = &p->h[d];
-    if (d == HTTP_DIR_RESP && !truncated && h->has_cur
-        && (h->st == ST_BODY_LEN || h->st == ST_TRAILERS)) {
+    if (!truncated && h->has_cur && (h->st == ST_BODY_LEN || h->st == ST_TRAILERS)) {
         h->st = ST_FINALIZE;
         return;
     }
@@ -943,6 +957,12 @@ static bool request_line(struct http_parser *p, const uint8_t *s, size_t n, bool
     bool method_ok = k >= 1;
     for (size_t i = 0; method_ok && i < fl[0]; i++)
         method_ok = is_tchar(f[0][i]);
+    if (k == 2 && is_version(f[1], fl[1])) { /* "GET  HTTP/1.1": an empty target */
+        f[2] = f[1];
+        fl[2] = fl[1];
+        fl[1] = 0;
+        k = 3;
+    }
     bool proto_ok = k == 3 && is_version(f[2], fl[2]);
     if (k == 3 && !proto_ok) {
         /* spaces inside the URI: the version is the last word, if any */
@@ -1037,6 +1057,21 @@ static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_
     }
 }
 
+/* Could this line start a message?  A response: "HTTP" after blanks; a
+ * request: a method token, a space, more. */
+static bool looks_start(enum http_dir d, const uint8_t *s, size_t n)
+{
+    size_t k = 0;
+    if (d == HTTP_DIR_RESP) {
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        return n - k >= 4 && memcmp(s + k, "HTTP", 4) == 0;
+    }
+    while (k < n && is_tchar(s[k]))
+        k++;
+    return k > 0 && k + 1 < n && s[k] == ' ';
+}
+
 /* A complete line (without its LF, CR stripped) in a line state. */
 static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
 {
@@ -1046,10 +1081,7 @@ static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, si
         n--;
     switch (h->st) {
     case ST_FINALIZE: {
-        size_t k = 0;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (n - k < 4 || memcmp(s + k, "HTTP", 4) != 0) {
+        if (!looks_start(d, s, n)) {
             /* the raw line with its line end, as it was sent */
             static const uint8_t crlf[2] = {'\r', '\n'};
             bool cr = n < raw;

@@ -2,10 +2,11 @@
  * mbx_http.c - std.http's module adapter: the HTTP parser core on the engine.
  *
  * The adapter subscribes tcp.data and tcp.gap (reading both streams),
- * tcp.close and tcp.timeout.  Per flow it keeps one word of ext storage: a
- * pointer to the flow's parser, made on the first bytes that look like HTTP
- * (a request line's method and space, or "HTTP/"), or a mark that the flow is
- * not HTTP, after which its subscriptions are turned off for that flow.  The
+ * tcp.close and tcp.timeout.  Per flow it keeps 16 bytes of ext storage:
+ * a pointer to the flow's parser, made on the first bytes of either side that
+ * look like HTTP (a request line's method and space, or "HTTP/"), and marks
+ * of the sides that did not; when neither side does, the flow's
+ * subscriptions are turned off.  The
  * parser's callbacks become raised events (http_request, http_response,
  * file_data, file_seen, payloads in mbx_http.h) and, if asked, EVE "http" and
  * "fileinfo" records.  Once neither direction can matter any more (an opaque
@@ -23,7 +24,12 @@
 
 #include "http_parser.h"
 
-#define FLOW_NOT_HTTP ((struct http_parser *)(uintptr_t)1)
+/* Per-flow ext storage. */
+struct http_flow {
+    struct http_parser *p;  /* the parser, once a side looked like HTTP */
+    uint8_t bad;            /* sides whose first bytes were not HTTP (bit per mbx_side) */
+    bool off;               /* not HTTP, or over: ignore the flow */
+};
 
 struct mbx_http {
     mbx_engine *e;                  /* the engine attached to */
@@ -38,9 +44,9 @@ struct mbx_http {
     struct mbx_http_stats st;       /* counters */
 };
 
-static struct http_parser **flow_slot(mbx_http *h, mbx_flow *f)
+static struct http_flow *flow_slot(mbx_http *h, mbx_flow *f)
 {
-    return (struct http_parser **)mbx_flow_ext(f, h->slot);
+    return (struct http_flow *)mbx_flow_ext(f, h->slot);
 }
 
 /* ------------------------------------------------------------ EVE records */
@@ -66,9 +72,10 @@ static void write_http(mbx_http *h, struct mbx_out *o, const struct mbx_http_tx 
         mbx_out_int(o, "status", tx->status);
     put_str(o, "redirect", tx->redirect);
     mbx_out_uint(o, "length", tx->response_body_len);
-    /* not in Suricata's record: both body lengths, as Zeek's http.log has them */
-    mbx_out_uint(o, "request_body_len", tx->request_body_len);
-    mbx_out_uint(o, "response_body_len", tx->response_body_len);
+    /* not in Suricata's record: both body lengths after Content-Encoding is
+     * undone, as Zeek's http.log has them */
+    mbx_out_uint(o, "request_body_len", tx->request_body_decoded);
+    mbx_out_uint(o, "response_body_len", tx->response_body_decoded);
     mbx_out_end_object(o);
     mbx_out_end(o);
 }
@@ -187,8 +194,8 @@ static void on_data(const struct mbx_event *ev, void *u)
 {
     mbx_http *h = u;
     mbx_flow *f = ev->flow;
-    struct http_parser **pp = flow_slot(h, f);
-    if (!pp || *pp == FLOW_NOT_HTTP)
+    struct http_flow *x = flow_slot(h, f);
+    if (!x || x->off)
         return;
     mbx_stream *s = mbx_flow_stream(f, ev->side);
     if (!s)
@@ -197,56 +204,63 @@ static void on_data(const struct mbx_event *ev, void *u)
     size_t n = mbx_stream_peek(s, &data);
     if (n == 0)
         return;
-    if (!*pp) {
-        int r = looks_http(data, n, ev->side);
+    if (!x->p) {
+        /* A side that starts with something else (garbage before a request,
+         * a capture picked up mid-body) does not decide alone: the flow is
+         * dropped when both sides fail, parsed when either looks like HTTP. */
+        int r = (x->bad >> ev->side) & 1 ? 0 : looks_http(data, n, ev->side);
         if (r < 0)
             return; /* keep the bytes unread until we can tell */
         if (r == 0) {
-            *pp = FLOW_NOT_HTTP;
+            x->bad |= (uint8_t)(1u << ev->side);
             mbx_stream_consume(s, n);
-            flow_off(h, f);
-            mbx_flow_unsubscribe(f, h->sub_close);
-            mbx_flow_unsubscribe(f, h->sub_timeout);
+            if (x->bad == 3) {
+                x->off = true;
+                flow_off(h, f);
+                mbx_flow_unsubscribe(f, h->sub_close);
+                mbx_flow_unsubscribe(f, h->sub_timeout);
+            }
             return;
         }
-        *pp = http_parser_new(&callbacks, h, h->bodies);
-        if (!*pp) {
+        x->p = http_parser_new(&callbacks, h, h->bodies);
+        if (!x->p) {
             h->st.alloc_failures++;
-            *pp = FLOW_NOT_HTTP;
+            x->off = true;
             flow_off(h, f);
             return;
         }
         h->st.flows++;
     }
     h->flow = f;
-    http_parser_feed(*pp, (enum http_dir)ev->side, data, n);
+    http_parser_feed(x->p, (enum http_dir)ev->side, data, n);
     mbx_stream_consume(s, n);
-    if (!http_parser_wants_data(*pp, HTTP_DIR_REQ) && !http_parser_wants_data(*pp, HTTP_DIR_RESP))
+    if (!http_parser_wants_data(x->p, HTTP_DIR_REQ) && !http_parser_wants_data(x->p, HTTP_DIR_RESP))
         flow_off(h, f);
 }
 
 static void on_gap(const struct mbx_event *ev, void *u)
 {
     mbx_http *h = u;
-    struct http_parser **pp = flow_slot(h, ev->flow);
-    if (!pp || !*pp || *pp == FLOW_NOT_HTTP)
+    struct http_flow *x = flow_slot(h, ev->flow);
+    if (!x || x->off || !x->p)
         return;
     h->flow = ev->flow;
-    http_parser_gap(*pp, (enum http_dir)ev->side, ev->len);
+    http_parser_gap(x->p, (enum http_dir)ev->side, ev->len);
 }
 
 static void on_close(const struct mbx_event *ev, void *u)
 {
     mbx_http *h = u;
-    struct http_parser **pp = flow_slot(h, ev->flow);
-    if (!pp || !*pp || *pp == FLOW_NOT_HTTP)
+    struct http_flow *x = flow_slot(h, ev->flow);
+    if (!x || x->off || !x->p)
         return;
     enum mbx_flow_end end = mbx_flow_end(ev->flow);
     h->flow = ev->flow;
-    http_parser_close(*pp, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN
-                               || end == MBX_END_RST);
-    http_parser_free(*pp);
-    *pp = FLOW_NOT_HTTP; /* a late segment must not start a new parser */
+    http_parser_close(x->p, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN
+                                || end == MBX_END_RST);
+    http_parser_free(x->p);
+    x->p = NULL;
+    x->off = true; /* a late segment must not start a new parser */
 }
 
 /* ------------------------------------------------------------ public */
@@ -262,7 +276,7 @@ mbx_http *mbx_http_attach(mbx_engine *e, const struct mbx_http_options *opts)
     if (opts)
         h->opt = *opts;
     h->bodies = h->opt.bodies || h->opt.eve_fileinfo;
-    int r = h->slot = mbx_flow_ext_register(e, sizeof(struct http_parser *));
+    int r = h->slot = mbx_flow_ext_register(e, sizeof(struct http_flow));
     if (r >= 0)
         r = h->ev_req = mbx_event_register(e, "http_request");
     if (r >= 0)

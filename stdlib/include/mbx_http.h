@@ -81,6 +81,9 @@ struct mbx_http_tx {
     int status;                              /* final status; 0: none seen */
     uint64_t request_body_len;               /* body bytes after chunked decoding, gaps counted */
     uint64_t response_body_len;              /* the same for the response (EVE "length") */
+    uint64_t request_body_decoded;           /* request body after Content-Encoding, gaps counted
+                                                (Zeek's request_body_len); = wire if not decoded */
+    uint64_t response_body_decoded;          /* the same for the response */
     bool req_seen;                           /* a request line was parsed */
     bool resp_seen;                          /* a final status line was parsed */
     bool req_done;                           /* the request message is over */
