@@ -761,6 +761,10 @@ struct mbx_str mbx_gen_new_bytes(const struct mbx_event *ev, mbx_flow *f, int si
 int64_t mbx_gen_stream_len(const struct mbx_event *ev, mbx_flow *f, int side);
 bool mbx_gen_stream_starts_with(const struct mbx_event *ev, mbx_flow *f, int side,
                                 struct mbx_str lit);
+/* Offset of needle in the stream (from offset 0 while its start is held, else
+ * in the unread bytes); -1: absent. */
+int64_t mbx_gen_stream_find(const struct mbx_event *ev, mbx_flow *f, int side,
+                            struct mbx_str needle);
 /* Output of a side value ("client" / "server") and of a duration (seconds). */
 void mbx_gen_out_side(struct mbx_out *o, const char *key, int side);
 void mbx_gen_out_duration(struct mbx_out *o, const char *key, uint64_t ns);
