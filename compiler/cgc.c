@@ -371,12 +371,13 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
             return;
         case M_CONTAINS:
         case M_FIND:
-            out(g, "%s(g_stream_peek(ev, ", x->method == M_FIND ? "mbx_str_find"
-                                                                : "mbx_str_contains");
+            out(g, "(mbx_gen_stream_find(ev, (");
             ex(g, o);
-            out(g, ", INT64_MAX), ");
+            out(g, ").f, (");
+            ex(g, o);
+            out(g, ").side, ");
             ex(g, a1);
-            out(g, ")");
+            out(g, x->method == M_FIND ? "))" : ") >= 0)");
             return;
         default: break;
         }

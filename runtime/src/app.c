@@ -738,6 +738,36 @@ bool mbx_gen_stream_starts_with(const struct mbx_event *ev, mbx_flow *f, int sid
     return mbx_stream_peek_at(s, 0, buf, lit.n) == lit.n && memcmp(buf, lit.p, lit.n) == 0;
 }
 
+/* The offset of needle in the stream so far: searched from offset 0 while the
+ * runtime still holds the start (the first 16 KiB), else in the unread bytes;
+ * -1 when absent. */
+int64_t mbx_gen_stream_find(const struct mbx_event *ev, mbx_flow *f, int side,
+                            struct mbx_str needle)
+{
+    if (f == NULL)
+        return -1;
+    if (is_udp(f))
+        return mbx_str_find(udp_dgram(ev, f, side), needle);
+    mbx_stream *s = mbx_flow_stream(f, (enum mbx_side)side);
+    if (s == NULL)
+        return -1;
+    uint64_t end = mbx_stream_end_off(s);
+    size_t want = end < 16384 ? (size_t)end : 16384;
+    uint8_t *buf = want ? scratch_get(want) : NULL;
+    if (buf && mbx_stream_peek_at(s, 0, buf, want) == want) {
+        struct mbx_str h = {buf, want};
+        int64_t i = mbx_str_find(h, needle);
+        if (i >= 0 || end <= 16384)
+            return i;
+    }
+    const uint8_t *d = NULL;
+    struct mbx_str u = {NULL, 0};
+    u.n = mbx_stream_peek(s, &d);
+    u.p = d;
+    int64_t i = mbx_str_find(u, needle);
+    return i < 0 ? -1 : (int64_t)mbx_stream_read_off(s) + i;
+}
+
 void mbx_gen_out_side(struct mbx_out *o, const char *key, int side)
 {
     mbx_out_str(o, key, side == MBX_SERVER ? "server" : "client");
