@@ -92,6 +92,9 @@ int diag_add_file(struct diag *d, const char *path, const char *text, size_t len
 }
 
 static struct diag_msg *new_msg(struct diag *d, enum diag_kind k, struct loc loc, const char *fmt,
+                                va_list ap) __attribute__((format(printf, 4, 0)));
+
+static struct diag_msg *new_msg(struct diag *d, enum diag_kind k, struct loc loc, const char *fmt,
                                 va_list ap)
 {
     struct diag_msg *m = ARENA_NEW(d->arena, struct diag_msg);

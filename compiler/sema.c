@@ -2191,8 +2191,11 @@ static bool raises_into(struct ast_stmt *s, bool (*fn)(struct ast_decl *, void *
     for (; s; s = s->next) {
         if (s->kind == S_RAISE && s->u.raise.event)
             changed |= fn(s->u.raise.event, arg);
-        else if (s->kind == S_IF)
-            changed |= raises_into(s->u.if_.then_, fn, arg) | raises_into(s->u.if_.else_, fn, arg);
+        else if (s->kind == S_IF) {
+            bool a = raises_into(s->u.if_.then_, fn, arg);
+            bool b = raises_into(s->u.if_.else_, fn, arg);
+            changed |= a || b;
+        }
         else if (s->kind == S_FOR)
             changed |= raises_into(s->u.for_.body, fn, arg);
     }

@@ -489,6 +489,8 @@ static const char *tok_phrase(yysymbol_kind_t t)
     case YYSYMBOL_YYEOF: return "the end of the file";
     default: break;
     }
+    if (t < 0 || t >= YYNTOKENS)
+        return "this";
     static char buf[YYNTOKENS][24];
     const char *n = yysymbol_name(t);
     size_t len = strlen(n);
@@ -571,6 +573,8 @@ static const char *context_phrase(const yypcontext_t *yyctx)
         return "after the parameter names";
     case YYSYMBOL_fnames:
         return "after the field name";
+    case YYSYMBOL_fname:
+        return "after the name";
     case YYSYMBOL_kvargs:
         return "in the argument list";
     case YYSYMBOL_args:
@@ -595,10 +599,10 @@ static const char *context_phrase(const yypcontext_t *yyctx)
     default:
         break;
     }
-    static char buf[48];
-    snprintf(buf, sizeof(buf), "after %s", tok_phrase(sym[0]));
     if (sym[0] >= YYNTOKENS)
         return "here";
+    static char buf[48];
+    snprintf(buf, sizeof(buf), "after %s", tok_phrase(sym[0]));
     return buf;
 }
 

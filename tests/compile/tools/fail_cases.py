@@ -31,6 +31,7 @@ cases = {
 "syntax_one_error_per_mistake": "module m {\n    import tcp;\n    on tcp.syn(c) {\n        let a = 1\n        let b = 2;\n        log(\"ok\")\n    }\n}\n",
 "syntax_bad_pipeline_item": "module m { import tcp; on tcp.syn(c) { } }\npipeline p { m; m.tcp; }\n",
 "syntax_keyword_as_name": "module m {\n    import tcp;\n    config for: int = 1;\n}\n",
+"syntax_dotted_parameter": "event weird(c.x: tcp);\n",
 "use_missing_unit": "use std.nosuch;\nmodule m { import tcp; on tcp.syn(c) { } }\n",
 # ---- resolve: declarations and types ----
 "type_map_args": M % "    table t: map<ip>;",
