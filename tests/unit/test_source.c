@@ -309,6 +309,42 @@ static void test_fifo_via_libpcap(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* "-" is standard input, read through libpcap. */
+static void test_stdin_via_libpcap(void **state)
+{
+    static struct buf b;
+    pcap_image(&b, false, false, 65535, 1, recs_us, 3);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        ssize_t w = write(pfd[1], b.b, b.n);
+        _exit(w == (ssize_t)b.n ? 0 : 1);
+    }
+    close(pfd[1]);
+    int saved = dup(0);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(pfd[0], 0), 0);
+    close(pfd[0]);
+    char err[256] = "";
+    struct mbx_source *s = mbx_source_open_file("-", err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    assert_string_equal(s->ops->kind, "libpcap");
+    static struct got g;
+    read_all(s, &g, 2);
+    assert_int_equal(g.last_rc, 0);
+    check_recs(&g, recs_us, 3, false, 1);
+    mbx_source_close(s); /* closes the stream on fd 0 */
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void expect_open_error(const char *path, const char *want_suffix)
 {
     char err[512] = "";
@@ -559,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_pcapng_via_libpcap),
         cmocka_unit_test(test_pcapng_same_as_pcap),
         cmocka_unit_test(test_fifo_via_libpcap),
+        cmocka_unit_test(test_stdin_via_libpcap),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_truncated_records),
         cmocka_unit_test(test_oversized_record),
