@@ -106,7 +106,10 @@ int main(int argc, char **argv)
     mbx_out_close(out);
     mbx_source_close(src);
     if (rc < 0) {
-        fprintf(stderr, "mbx-httplog: %s: %s\n", capture, srcerr[0] ? srcerr : strerror(-rc));
+        if (srcerr[0]) /* the source's message names the file */
+            fprintf(stderr, "mbx-httplog: %s\n", srcerr);
+        else
+            fprintf(stderr, "mbx-httplog: %s: %s\n", capture, strerror(-rc));
         return 2;
     }
     return 0;
