@@ -318,6 +318,47 @@ static void test_read_api(void **state)
     mbx_engine_free(e);
 }
 
+/* Sequence numbers wrap inside the stream: offsets keep counting (RFC 9293
+ * 3.4: arithmetic modulo 2^32), out-of-order bytes across the wrap too. */
+static void test_wrap(void **state)
+{
+    (void)state;
+    struct mbx_config cfg = cfg_with(MBX_POLICY_FIRST);
+    mbx_engine *e = mbx_engine_new(&cfg);
+    struct evlog l = {0};
+    evlog_sub(e, &l, data_evs);
+    struct tconn c = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 1000, .sport = 80};
+    C2S(&c, SYN, 0xfffffff9u, 0, NULL);
+    S2C(&c, SYN | ACK, 7, 0xfffffffau, NULL);
+    C2S(&c, ACK, 0xfffffffau, 8, NULL);
+    C2S(&c, ACK, 0xfffffffau, 8, "012345");
+    C2S(&c, ACK, 0x00000004u, 8, "abcd"); /* offset 10, past the wrap: queued */
+    C2S(&c, ACK, 0x00000000u, 8, "6789"); /* offset 6, fills the hole */
+    assert_string_equal(l.text, "data c 0 012345;data c 6 6789abcd;");
+    mbx_engine_free(e);
+}
+
+/* At the end of input, queued bytes are delivered and the holes before them
+ * reported (LOSS), so nothing is lost silently. */
+static void test_flush_at_end(void **state)
+{
+    (void)state;
+    struct tconn c;
+    struct evlog l = {0};
+    struct mbx_config cfg = cfg_with(MBX_POLICY_FIRST);
+    mbx_engine *e = setup(&c, &l, &cfg);
+    static const int more[] = {MBX_EV_TCP_TIMEOUT, -1};
+    evlog_sub(e, &l, more);
+    C2S(&c, ACK, 101, 301, "AB");
+    C2S(&c, ACK, 105, 301, "EF");
+    C2S(&c, ACK, 109, 301, "IJ");
+    mbx_engine_finish(e);
+    assert_string_equal(l.text, "data c 0 AB;gap c 2 2 loss;data c 4 EF;gap c 6 2 loss;"
+                                "data c 8 IJ;tcp.timeout eof;");
+    assert_int_equal(e->stats.gap_bytes, 4);
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +374,8 @@ int main(void)
         cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_read_api),
+        cmocka_unit_test(test_wrap),
+        cmocka_unit_test(test_flush_at_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
