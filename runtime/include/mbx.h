@@ -610,7 +610,7 @@ void mbx_table_free(mbx_table *t);                       /* NULL is fine */
 const void *mbx_table_get(mbx_table *t, struct mbx_tkey k, mbx_time now);
 /* The value slot of k for writing: inserted with the default value (0, "", an
  * empty set) when missing, and marked written at now (expiry restarts).  When
- * the table is full the oldest entry is evicted first.  For sets, adds k and
+ * the table is full the oldest entry (first inserted) goes first.  For sets, adds k and
  * returns a non-NULL pointer that must not be used.  NULL only when memory ran
  * out (counted in mbx_table_failed()). */
 void *mbx_table_put(mbx_table *t, struct mbx_tkey k, mbx_time now);

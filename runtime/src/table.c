@@ -3,8 +3,8 @@
  *
  * A table is an open hash (chained through entry indexes) over fixed-size
  * encoded keys, with two doubly linked lists through its entries: insertion
- * order (iteration) and last-write order (expiry sweeps from the oldest write;
- * a full table evicts the least recently written entry).  Entries, keys and
+ * order (iteration; a full table evicts the oldest entry, the head) and
+ * last-write order (expiry sweeps from the oldest write).  Entries, keys and
  * values live in three parallel arrays that double when full, up to the
  * table's bound, so a table stops allocating once it has reached its working
  * size.  Expiry is lazy, on packet time: writes and len() sweep expired
@@ -410,8 +410,8 @@ static uint32_t put(mbx_table *t, struct mbx_tkey k, mbx_time now, bool *fresh)
         }
         return x;
     }
-    if (t->n >= t->def.max && t->whead) {
-        remove_entry(t, t->whead);
+    if (t->n >= t->def.max && t->ihead) { /* full: the oldest entry goes */
+        remove_entry(t, t->ihead);
         t->evicted++;
     }
     /* reuse a removed entry only when no iteration can be standing on it: removed
