@@ -183,18 +183,40 @@ struct ast_expr *ast_str(struct mbxc *mc, enum expr_kind k, const char *s, size_
     return e;
 }
 
+/* Expressions deeper than this are refused, so that the recursive passes
+ * cannot overflow the stack on a generated `1+1+...+1`. */
+#define AST_MAX_DEPTH 1000
+
+static bool too_deep(struct mbxc *mc, struct ast_expr *e, int depth)
+{
+    if (depth <= AST_MAX_DEPTH)
+        return false;
+    if (!mc->too_deep)
+        diag_error(&mc->diag, e->loc, "expression nested too deeply (more than %d levels)",
+                   AST_MAX_DEPTH);
+    mc->too_deep = true;
+    return true;
+}
+
 struct ast_expr *ast_unary(struct mbxc *mc, enum expr_op op, struct ast_expr *a, struct loc loc)
 {
+    if (too_deep(mc, a, a->depth + 1))
+        return a;
     struct ast_expr *e = ast_expr_new(mc, E_UNARY, loc);
     e->u.un.op = op;
     e->u.un.a = a;
+    e->depth = a->depth + 1;
     return e;
 }
 
 struct ast_expr *ast_binary(struct mbxc *mc, enum expr_op op, struct ast_expr *a,
                             struct ast_expr *b, struct loc op_loc)
 {
+    int depth = (a->depth > b->depth ? a->depth : b->depth) + 1;
+    if (too_deep(mc, a, depth))
+        return a;
     struct ast_expr *e = ast_expr_new(mc, E_BINARY, loc_span(a->loc, b->loc));
+    e->depth = depth;
     e->u.bin.op = op;
     e->u.bin.a = a;
     e->u.bin.b = b;
@@ -205,7 +227,10 @@ struct ast_expr *ast_binary(struct mbxc *mc, enum expr_op op, struct ast_expr *a
 struct ast_expr *ast_field_expr(struct mbxc *mc, struct ast_expr *obj, const char *name,
                                 struct loc name_loc)
 {
+    if (too_deep(mc, obj, obj->depth + 1))
+        return obj;
     struct ast_expr *e = ast_expr_new(mc, E_FIELD, loc_span(obj->loc, name_loc));
+    e->depth = obj->depth + 1;
     e->u.field.obj = obj;
     e->u.field.name = name;
     e->u.field.name_loc = name_loc;
@@ -215,11 +240,52 @@ struct ast_expr *ast_field_expr(struct mbxc *mc, struct ast_expr *obj, const cha
 struct ast_expr *ast_call(struct mbxc *mc, struct ast_expr *callee, struct ast_expr *args,
                           struct loc loc)
 {
+    int depth = callee->depth;
+    for (struct ast_expr *a = args; a; a = a->next_arg)
+        if (a->depth > depth)
+            depth = a->depth;
+    if (too_deep(mc, callee, depth + 1))
+        return callee;
     struct ast_expr *e = ast_expr_new(mc, E_CALL, loc);
     e->u.call.callee = callee;
     e->u.call.args = args;
+    e->depth = depth + 1;
     for (struct ast_expr *a = args; a; a = a->next_arg)
         e->u.call.nargs++;
+    return e;
+}
+
+struct ast_expr *ast_index(struct mbxc *mc, enum expr_kind k, struct ast_expr *obj,
+                           struct ast_expr *a, struct ast_expr *b, struct loc loc)
+{
+    int depth = obj->depth;
+    if (a && a->depth > depth)
+        depth = a->depth;
+    if (b && b->depth > depth)
+        depth = b->depth;
+    if (too_deep(mc, obj, depth + 1))
+        return obj;
+    struct ast_expr *e = ast_expr_new(mc, k, loc);
+    e->depth = depth + 1;
+    if (k == E_INDEX) {
+        e->u.index.obj = obj;
+        e->u.index.idx = a;
+    } else {
+        e->u.slice.obj = obj;
+        e->u.slice.lo = a;
+        e->u.slice.hi = b;
+    }
+    return e;
+}
+
+struct ast_expr *ast_as(struct mbxc *mc, struct ast_expr *a, struct ast_type *tyx, struct loc loc)
+{
+    if (too_deep(mc, a, a->depth + 1))
+        return a;
+    struct ast_expr *e = ast_expr_new(mc, E_AS, loc);
+    e->u.as.a = a;
+    e->u.as.tyx = tyx;
+    e->depth = a->depth + 1;
     return e;
 }
 

@@ -119,6 +119,7 @@ struct ast_expr {
     struct loc loc;           /* whole expression */
     const struct type *type;  /* typecheck: resolved type (never NULL after it) */
     bool paren;               /* written in parentheses */
+    int depth;                /* nesting depth of the tree below (parse limits it) */
     union {
         uint64_t i;                                     /* E_INT, E_DURATION */
         bool b;                                         /* E_BOOL */

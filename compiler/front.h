@@ -40,6 +40,7 @@ struct mbxc {
     const char *dump_after;      /* --dump-after=PASS or NULL */
     FILE *dump_out;              /* where dumps go */
     bool internal_error;         /* the prelude disagrees with mbx_events.def */
+    bool too_deep;               /* "nested too deeply" was reported */
 };
 
 void mbxc_init(struct mbxc *mc, FILE *diag_out);

@@ -17,6 +17,8 @@
 
 #include "mbx.tab.h"
 
+#define PARSE_MAX_FILE (256 << 20) /* bytes of one source file: far above any real program */
+
 /* flex's reentrant interface (declared here so we need not include the
  * generated header of the scanner) */
 typedef void *yyscan_t;
@@ -72,8 +74,9 @@ struct unit *parse_text(struct mbxc *mc, const char *path, const char *unit_name
     yyscan_t scanner;
     if (mbx_yylex_init_extra(&ctx, &scanner) != 0)
         unreachable("cannot create the scanner");
-    if (len > (size_t)INT32_MAX / 2) {
-        diag_error(&mc->diag, diag_noloc(), "%s: file too large", path);
+    if (len > PARSE_MAX_FILE) {
+        diag_error(&mc->diag, diag_noloc(), "'%s' is too large (%zu bytes; the limit is %d MiB)",
+                   path, len, PARSE_MAX_FILE >> 20);
     } else {
         /* scan the arena copy: it stays alive for the whole compilation */
         mbx_yy_scan_bytes(mc->diag.files[u->file]->text, (int)len, scanner);
@@ -94,6 +97,11 @@ static char *read_all(struct mbxc *mc, const char *path, size_t *len, int *err)
     if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(fp);
         *err = EISDIR;
+        return NULL;
+    }
+    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > PARSE_MAX_FILE) {
+        fclose(fp);
+        *err = EFBIG;
         return NULL;
     }
     size_t cap = 65536, n = 0;
@@ -132,7 +140,11 @@ struct unit *parse_file(struct mbxc *mc, const char *path, const char *unit_name
     int err = 0;
     char *text = read_all(mc, path, &len, &err);
     if (!text) {
-        diag_error(&mc->diag, diag_noloc(), "cannot read '%s': %s", path, strerror(err));
+        if (err == EFBIG)
+            diag_error(&mc->diag, diag_noloc(), "cannot read '%s': larger than %d MiB", path,
+                       PARSE_MAX_FILE >> 20);
+        else
+            diag_error(&mc->diag, diag_noloc(), "cannot read '%s': %s", path, strerror(err));
         return NULL;
     }
     return parse_text(mc, path, unit_name ? unit_name : path, text, len, is_main);

@@ -48,6 +48,9 @@ struct ast_expr *ast_field_expr(struct mbxc *mc, struct ast_expr *obj, const cha
                                 struct loc name_loc);
 struct ast_expr *ast_call(struct mbxc *mc, struct ast_expr *callee, struct ast_expr *args,
                           struct loc loc);
+struct ast_expr *ast_index(struct mbxc *mc, enum expr_kind k, struct ast_expr *obj,
+                           struct ast_expr *a, struct ast_expr *b, struct loc loc);
+struct ast_expr *ast_as(struct mbxc *mc, struct ast_expr *a, struct ast_type *tyx, struct loc loc);
 struct ast_expr *ast_arg_append(struct ast_expr *list, struct ast_expr *e);
 struct ast_stmt *ast_stmt_new(struct mbxc *mc, enum stmt_kind k, struct loc loc);
 struct ast_stmt *ast_stmt_prepend(struct ast_stmt *rev, struct ast_stmt *s);

@@ -391,18 +391,15 @@ expr
     | expr SHL expr             { $$ = ast_binary(MC, OP_SHL, $1, $3, @2); }
     | expr SHR expr             { $$ = ast_binary(MC, OP_SHR, $1, $3, @2); }
     | '-' expr %prec UMINUS     { $$ = ast_unary(MC, OP_NEG, $2, @$); }
-    | expr AS tname             { $$ = ast_expr_new(MC, E_AS, @$); $$->u.as.a = $1;
-                                  $$->u.as.tyx = ast_type_new(MC, $3.s, @3, NULL); }
+    | expr AS tname             { $$ = ast_as(MC, $1, ast_type_new(MC, $3.s, @3, NULL), @$); }
     ;
 
 postfix
     : primary                   { $$ = $1; }
     | postfix '.' fname         { $$ = ast_field_expr(MC, $1, $3.s, @3); }
-    | postfix '[' expr ']'      { $$ = ast_expr_new(MC, E_INDEX, @$); $$->u.index.obj = $1;
-                                  $$->u.index.idx = $3; }
+    | postfix '[' expr ']'      { $$ = ast_index(MC, E_INDEX, $1, $3, NULL, @$); }
     | postfix '[' expr_opt ':' expr_opt ']'
-                                { $$ = ast_expr_new(MC, E_SLICE, @$); $$->u.slice.obj = $1;
-                                  $$->u.slice.lo = $3; $$->u.slice.hi = $5; }
+                                { $$ = ast_index(MC, E_SLICE, $1, $3, $5, @$); }
     | postfix '(' args_opt ')'  { $$ = ast_call(MC, $1, $3, @$); }
     ;
 
@@ -471,7 +468,10 @@ static void mbx_yyerror(struct loc *loc, void *scanner, struct parse_ctx *ctx, c
 {
     (void)scanner;
     ctx->syntax_errors++;
-    diag_error(&ctx->mc->diag, *loc, "%s", msg);
+    if (strcmp(msg, "memory exhausted") == 0)
+        diag_error(&ctx->mc->diag, *loc, "blocks nested too deeply for the parser");
+    else
+        diag_error(&ctx->mc->diag, *loc, "%s", msg);
 }
 
 /* A token as a user would name it: 'import', ';', a name. */

@@ -39,6 +39,10 @@ expect 2 "missing file" -- "$mbxc" check --stdlib="$stdlib" "$tmp/nonexistent.mb
 grep_in "$tmp/err" "cannot read '$tmp/nonexistent.mbx': No such file or directory" "missing file"
 expect 2 "directory as file" -- "$mbxc" check --stdlib="$stdlib" "$tmp"
 grep_in "$tmp/err" "Is a directory" "directory as file"
+truncate -s 300M "$tmp/huge.mbx"
+expect 2 "file too large" -- "$mbxc" check --stdlib="$stdlib" "$tmp/huge.mbx"
+grep_in "$tmp/err" "cannot read '$tmp/huge.mbx': larger than 256 MiB" "file too large"
+rm -f "$tmp/huge.mbx"
 expect 2 "no prelude" -- "$mbxc" check --stdlib="$tmp" "$guard"
 grep_in "$tmp/err" "cannot find prelude.mbx" "no prelude"
 expect 0 "--help" -- "$mbxc" --help
@@ -77,5 +81,16 @@ grep_in "$tmp/err" "the prelude declares an event missing from mbx_events.def: \
 sed 's/event udp.data(c: udp, s: side)/event udp.data(c: tcp, s: side)/' "$stdlib/prelude.mbx" >"$tmp/std3/prelude.mbx"
 expect 3 "prelude event with another owner" -- "$mbxc" check --stdlib="$tmp/std3" "$tmp/a.mbx"
 grep_in "$tmp/err" "owner type differs for \`udp.data\`" "owner differs"
+# generated programs too deep for the recursive passes or the parser stack
+python3 -c "print('module m {\n    import tcp;\n    on tcp.syn(c) {\n        let x = ' + '+'.join(['1'] * 1500) + ';\n    }\n}')" >"$tmp/deep1.mbx"
+expect 1 "deep expression" -- "$mbxc" check --stdlib="$stdlib" "$tmp/deep1.mbx"
+grep_in "$tmp/err" "expression nested too deeply (more than 1000 levels)" "deep expression"
+python3 -c "print('module m {\n    import tcp;\n    on tcp.syn(c) {\n' + 'if true {' * 5000 + '}' * 5000 + '\n    }\n}')" >"$tmp/deep2.mbx"
+expect 1 "deep blocks" -- "$mbxc" check --stdlib="$stdlib" "$tmp/deep2.mbx"
+grep_in "$tmp/err" "blocks nested too deeply for the parser" "deep blocks"
+mkdir -p "$tmp/std4"
+sed 's/^record endpoint/record endpoint_renamed/' "$stdlib/prelude.mbx" >"$tmp/std4/prelude.mbx"
+expect 3 "prelude without endpoint" -- "$mbxc" check --stdlib="$tmp/std4" "$tmp/a.mbx"
+grep_in "$tmp/err" "no prelude record \`endpoint\`" "prelude without endpoint"
 [ $fails -eq 0 ] && echo "cli: all checks passed"
 exit $((fails > 0))

@@ -20,6 +20,7 @@ cases = {
 "lex_unterminated_string": H % "        log(\"open;\n",
 "lex_bad_ipv4": H % "        let a = 300.1.1.1;",
 "lex_bad_ipv6": H % "        let a = 2001:db8::1::2;",
+"lex_long_ipv6": H % "        let a = 2001:db8::%s;" % ("a" * 70),
 "lex_prefix_range": H % "        let p = 10.0.0.0/33;",
 "table_unknown_option": M % "    table t: set<ip> expire 10s limit 5;",
 # ---- syntax ----
