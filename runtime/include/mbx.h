@@ -206,7 +206,9 @@ struct mbx_source *mbx_source_open_live(const char *iface, char *err, size_t err
  * after 64 empty bursts in a row (net_pcap's rx_burst returns 0 only at the end
  * of its file or when the pool is empty, and every frame of the previous burst
  * has been freed before each poll); when every port is done, mbx_source_next()
- * returns 0.  Otherwise an empty poll returns -EAGAIN. */
+ * returns 0; when every port replays a file, mbx_source_next() never returns
+ * -EAGAIN (it polls until frames or the end).  Otherwise an empty poll returns
+ * -EAGAIN. */
 struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports,
                                         int nports, bool inline_pair, char *err,
                                         size_t errlen);

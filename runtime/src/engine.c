@@ -228,6 +228,8 @@ int mbx_engine_run(mbx_engine *e, struct mbx_source *src)
     int rc = 0;
     for (;;) {
         int n = mbx_source_next(src, fr, 32);
+        if (n == -EAGAIN) /* a live source with nothing right now (mbx.h section 3) */
+            continue;
         if (n < 0) {
             rc = n;
             break;

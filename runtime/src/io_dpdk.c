@@ -24,7 +24,9 @@
  * ends: its rx_burst returns 0 only at the end of the file or when the pool is
  * empty, and the pool cannot be empty here because every mbuf handed out was
  * freed before the poll; so DPDK_END_POLLS empty bursts in a row mark the port
- * done, and when every port is done mbx_source_next() returns 0.
+ * done, and when every port is done mbx_source_next() returns 0.  When every
+ * port replays a file, mbx_source_next() polls until it has frames or the end,
+ * as a file source does: it never returns -EAGAIN.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -128,9 +130,9 @@ static void dpdk_release_held(struct dpdk_src *d)
     d->nheld = 0;
 }
 
-static int dpdk_next(struct mbx_source *s, struct mbx_frame *f, int max)
+/* One poll of every port not done: frames, 0 when all are done, or -EAGAIN. */
+static int dpdk_poll(struct dpdk_src *d, struct mbx_frame *f, int max)
 {
-    struct dpdk_src *d = (struct dpdk_src *)s;
     struct rte_mbuf *m[DPDK_BURST];
     if (max > DPDK_BURST)
         max = DPDK_BURST;
@@ -182,6 +184,21 @@ static int dpdk_next(struct mbx_source *s, struct mbx_frame *f, int max)
     if (n > 0)
         return n;
     return live == 0 ? 0 : -EAGAIN;
+}
+
+static int dpdk_next(struct mbx_source *s, struct mbx_frame *f, int max)
+{
+    struct dpdk_src *d = (struct dpdk_src *)s;
+    bool all_files = true;
+    for (int i = 0; i < d->nports; i++)
+        all_files = all_files && d->port[i].file;
+    /* ports that replay files behave like a file: no -EAGAIN, only frames or the
+     * end (at most DPDK_END_POLLS polls of the remaining ports) */
+    for (;;) {
+        int rc = dpdk_poll(d, f, max);
+        if (rc != -EAGAIN || !all_files)
+            return rc;
+    }
 }
 
 static void dpdk_done(struct mbx_source *s, struct mbx_frame *f, const bool *forward, int n)

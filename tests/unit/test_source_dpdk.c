@@ -53,15 +53,12 @@ static void compare_with_file(struct mbx_source *d)
     if (!f)
         fail_msg("%s", err);
     struct mbx_frame fd[32], ff[1];
-    long frames = 0, polls = 0;
+    long frames = 0;
     unsigned long long bytes = 0;
     for (;;) {
         int n = mbx_source_next(d, fd, 32);
-        if (n == -EAGAIN) {
-            if (++polls > 1000000)
-                fail_msg("the net_pcap port never ended (%ld frames)", frames);
-            continue;
-        }
+        if (n == -EAGAIN) /* mbx.h: ports that replay files never give -EAGAIN */
+            fail_msg("-EAGAIN from a file-backed port after %ld frames", frames);
         if (n < 0)
             fail_msg("dpdk: %d %s", n, mbx_source_error(d));
         if (n == 0)
@@ -143,14 +140,10 @@ static void test_dpdk_inline(void **state)
     bool fwd[32];
     for (int i = 0; i < 32; i++)
         fwd[i] = true;
-    long polls = 0, frames = 0;
+    long frames = 0;
     for (;;) {
         int n = mbx_source_next(d, f, 32);
-        if (n == -EAGAIN) {
-            assert_true(++polls < 1000000);
-            continue;
-        }
-        assert_true(n >= 0);
+        assert_true(n >= 0); /* no -EAGAIN: both ports replay files */
         if (n == 0)
             break;
         frames += n;
