@@ -183,7 +183,8 @@ int main(int argc, char **argv)
     }
     int rc = mbx_engine_run(e, src);
 
-    qsort(rows, nrows, sizeof(*rows), fs_cmp);
+    if (nrows > 0)
+        qsort(rows, nrows, sizeof(*rows), fs_cmp);
     printf("%6s %-45s %-45s %-12s %-12s %8s %12s %8s %12s %s\n", "id", "client", "server",
            "cli_state", "srv_state", "cli_pkts", "cli_bytes", "srv_pkts", "srv_bytes", "end");
     uint64_t tp[2] = {0, 0}, tb[2] = {0, 0}, ends[MBX_END_EOF + 1] = {0};

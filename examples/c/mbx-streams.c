@@ -395,6 +395,8 @@ static void ms_flush(bool all, mbx_time now)
             ms.recs[k++] = r;
         }
     }
+    if (k == ms.nwritten)
+        return;
     qsort(ms.recs + ms.nwritten, k - ms.nwritten, sizeof(*ms.recs), ms_rec_cmp);
     for (size_t i = ms.nwritten; i < k; i++)
         ms_write_rec(ms.recs[i]);
