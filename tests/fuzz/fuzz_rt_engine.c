@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p.dst = side ? a : b;
         p.sport = side ? 80 : (uint16_t)(1000 + fl);
         p.dport = side ? (uint16_t)(1000 + fl) : 80;
-        p.proto = 6;
+        p.proto = (r[1] & 0xe0) == 0x20 ? 17 : 6; /* some UDP on the same ports */
         p.ip_ver = 4;
         p.tcp_flags = flags;
         p.seq = pos[fl][side] + (uint32_t)(dseq >> 4);
