@@ -27,6 +27,7 @@ struct cg {
     const struct ir_func *fn;    /* function being emitted, NULL: constant context */
     int tmp;                     /* unique temporaries */
     int failed;                  /* an IR form with no C form (internal error) */
+    bool bare;                   /* the next comparison may omit its parentheses */
 };
 
 static void out(struct cg *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -202,6 +203,8 @@ static void ex_binary(struct cg *g, const struct ir_expr *x)
     const struct ir_expr *a = x->a[0], *b = x->a[1];
     enum ir_ty t = a->ty;
     const char *cop = NULL;
+    bool bare = g->bare; /* set by ex() only for this node */
+    g->bare = false;
     switch (x->bop) {
     case OP_AND: cop = "&&"; break;
     case OP_OR: cop = "||"; break;
@@ -257,11 +260,11 @@ static void ex_binary(struct cg *g, const struct ir_expr *x)
             ex(g, b);
             out(g, "))");
         } else {
-            out(g, "(");
+            out(g, bare ? "" : "(");
             ex(g, a);
             out(g, " %s ", cop);
             ex(g, b);
-            out(g, ")");
+            out(g, bare ? "" : ")");
         }
         return;
     }
@@ -427,6 +430,8 @@ static void ex_cast(struct cg *g, const struct ir_expr *x)
 
 static void ex(struct cg *g, const struct ir_expr *x)
 {
+    bool bare = g->bare; /* only a comparison directly under `if (` may drop its parentheses */
+    g->bare = false;
     if (x == NULL) {
         fail(g, "a missing operand");
         return;
@@ -491,7 +496,10 @@ static void ex(struct cg *g, const struct ir_expr *x)
             out(g, "))");
         }
         return;
-    case X_BINARY: ex_binary(g, x); return;
+    case X_BINARY:
+        g->bare = bare;
+        ex_binary(g, x);
+        return;
     case X_CAST: ex_cast(g, x); return;
     case X_TGET: {
         const struct ir_table *t = x->a[0]->table;
@@ -724,7 +732,9 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
     case Y_IF:
         ind(g, d);
         out(g, "if (");
+        g->bare = true; /* no second pair of parentheses around a comparison */
         ex(g, s->a);
+        g->bare = false;
         out(g, ") {\n");
         block(g, s->body, d + 1);
         ind(g, d);
@@ -1067,76 +1077,79 @@ static void decl_uses(struct cg *g)
 
 /* The inline helpers every program gets (unused ones cost nothing). */
 static const char prelude[] =
+    "/* helpers (unused ones are fine: G_INLINE keeps compilers quiet about them) */\n"
+    "#define G_INLINE static inline __attribute__((unused))\n"
+    "\n"
     "/* an endpoint: a root flow and a side */\n"
     "struct g_endp {\n"
     "    mbx_flow *f;\n"
     "    int side;\n"
     "};\n"
     "\n"
-    "static inline bool g_endp_eq(struct g_endp a, struct g_endp b)\n"
+    "G_INLINE bool g_endp_eq(struct g_endp a, struct g_endp b)\n"
     "{\n"
     "    return a.side == b.side && (a.f == b.f || a.f == NULL || b.f == NULL);\n"
     "}\n"
-    "static inline int64_t g_slen(struct mbx_str s)\n"
+    "G_INLINE int64_t g_slen(struct mbx_str s)\n"
     "{\n"
     "    return (int64_t)s.n;\n"
     "}\n"
-    "static inline struct mbx_str g_cstr(const char *s)\n"
+    "G_INLINE struct mbx_str g_cstr(const char *s)\n"
     "{\n"
     "    return (struct mbx_str){(const uint8_t *)s, s ? strlen(s) : 0};\n"
     "}\n"
-    "static inline int g_str_cmp(struct mbx_str a, struct mbx_str b)\n"
+    "G_INLINE int g_str_cmp(struct mbx_str a, struct mbx_str b)\n"
     "{\n"
     "    size_t n = a.n < b.n ? a.n : b.n;\n"
     "    int c = n ? memcmp(a.p, b.p, n) : 0;\n"
     "    return c ? c : (a.n > b.n) - (a.n < b.n);\n"
     "}\n"
-    "static inline int g_addr_cmp(struct mbx_addr a, struct mbx_addr b)\n"
+    "G_INLINE int g_addr_cmp(struct mbx_addr a, struct mbx_addr b)\n"
     "{\n"
     "    return memcmp(a.b, b.b, sizeof(a.b));\n"
     "}\n"
-    "static inline void g_out_str(struct mbx_out *o, const char *k, struct mbx_str s)\n"
+    "G_INLINE void g_out_str(struct mbx_out *o, const char *k, struct mbx_str s)\n"
     "{\n"
     "    mbx_out_strn(o, k, s.p ? (const void *)s.p : (const void *)\"\", s.n);\n"
     "}\n"
-    "static inline void g_out_hex(struct mbx_out *o, const char *k, struct mbx_str s)\n"
+    "G_INLINE void g_out_hex(struct mbx_out *o, const char *k, struct mbx_str s)\n"
     "{\n"
     "    mbx_out_hex(o, k, s.p ? (const void *)s.p : (const void *)\"\", s.n);\n"
     "}\n"
     "/* flows and endpoints */\n"
-    "static inline mbx_time g_flow_start(const mbx_flow *f)\n"
+    "G_INLINE mbx_time g_flow_start(const mbx_flow *f)\n"
     "{\n"
     "    return f ? mbx_flow_start(f) : 0;\n"
     "}\n"
-    "static inline mbx_time g_flow_last(const mbx_flow *f)\n"
+    "G_INLINE mbx_time g_flow_last(const mbx_flow *f)\n"
     "{\n"
     "    return f ? mbx_flow_last(f) : 0;\n"
     "}\n"
-    "static inline uint64_t g_flow_id(const mbx_flow *f)\n"
+    "G_INLINE uint64_t g_flow_id(const mbx_flow *f)\n"
     "{\n"
     "    return f ? mbx_flow_id(f) : 0;\n"
     "}\n"
-    "static inline bool g_flow_midstream(const mbx_flow *f)\n"
+    "G_INLINE bool g_flow_midstream(const mbx_flow *f)\n"
     "{\n"
     "    return f ? mbx_flow_midstream(f) : false;\n"
     "}\n"
-    "static inline struct mbx_str g_flow_cid(const mbx_flow *f)\n"
+    "G_INLINE struct mbx_str g_flow_cid(const mbx_flow *f)\n"
     "{\n"
     "    char buf[64] = \"\";\n"
     "    if (f)\n"
     "        mbx_flow_community_id(f, buf, sizeof(buf));\n"
     "    return mbx_str_dup(g_cstr(buf));\n"
     "}\n"
-    "static inline struct mbx_addr g_ep_ip(struct g_endp p)\n"
+    "G_INLINE struct mbx_addr g_ep_ip(struct g_endp p)\n"
     "{\n"
     "    struct mbx_addr z = {{0}};\n"
     "    return p.f ? *mbx_flow_addr(p.f, (enum mbx_side)p.side) : z;\n"
     "}\n"
-    "static inline uint64_t g_ep_port(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_port(struct g_endp p)\n"
     "{\n"
     "    return p.f ? mbx_flow_port(p.f, (enum mbx_side)p.side) : 0;\n"
     "}\n"
-    "static inline struct mbx_half_info g_ep_half(struct g_endp p)\n"
+    "G_INLINE struct mbx_half_info g_ep_half(struct g_endp p)\n"
     "{\n"
     "    struct mbx_half_info h;\n"
     "    memset(&h, 0, sizeof(h));\n"
@@ -1144,109 +1157,109 @@ static const char prelude[] =
     "        mbx_flow_half(p.f, (enum mbx_side)p.side, &h);\n"
     "    return h;\n"
     "}\n"
-    "static inline uint64_t g_ep_state(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_state(struct g_endp p)\n"
     "{\n"
     "    return (uint64_t)g_ep_half(p).state;\n"
     "}\n"
-    "static inline uint64_t g_ep_seq(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_seq(struct g_endp p)\n"
     "{\n"
     "    return g_ep_half(p).next_seq;\n"
     "}\n"
-    "static inline uint64_t g_ep_bytes(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_bytes(struct g_endp p)\n"
     "{\n"
     "    return g_ep_half(p).bytes;\n"
     "}\n"
-    "static inline uint64_t g_ep_pkts(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_pkts(struct g_endp p)\n"
     "{\n"
     "    return g_ep_half(p).pkts;\n"
     "}\n"
-    "static inline uint64_t g_ep_rexmits(struct g_endp p)\n"
+    "G_INLINE uint64_t g_ep_rexmits(struct g_endp p)\n"
     "{\n"
     "    return g_ep_half(p).rexmits;\n"
     "}\n"
     "/* streams of the event being handled */\n"
-    "static inline struct mbx_str g_stream_peek(const struct mbx_event *ev, struct g_endp p,\n"
+    "G_INLINE struct mbx_str g_stream_peek(const struct mbx_event *ev, struct g_endp p,\n"
     "                                          int64_t n)\n"
     "{\n"
     "    return mbx_gen_peek(ev, p.f, p.side, n);\n"
     "}\n"
-    "static inline struct mbx_str g_stream_peek_at(const struct mbx_event *ev, struct g_endp p,\n"
+    "G_INLINE struct mbx_str g_stream_peek_at(const struct mbx_event *ev, struct g_endp p,\n"
     "                                             int64_t off, int64_t n)\n"
     "{\n"
     "    return mbx_gen_peek_at(ev, p.f, p.side, off, n);\n"
     "}\n"
-    "static inline struct mbx_str g_stream_new_bytes(const struct mbx_event *ev, struct g_endp p)\n"
+    "G_INLINE struct mbx_str g_stream_new_bytes(const struct mbx_event *ev, struct g_endp p)\n"
     "{\n"
     "    return mbx_gen_new_bytes(ev, p.f, p.side);\n"
     "}\n"
-    "static inline bool g_stream_starts_with(const struct mbx_event *ev, struct g_endp p,\n"
+    "G_INLINE bool g_stream_starts_with(const struct mbx_event *ev, struct g_endp p,\n"
     "                                        struct mbx_str s)\n"
     "{\n"
     "    return mbx_gen_stream_starts_with(ev, p.f, p.side, s);\n"
     "}\n"
     "/* tables: a missing key reads as the default, writes insert */\n"
-    "static inline uint64_t g_tget_u(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE uint64_t g_tget_u(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    const uint64_t *v = (const uint64_t *)mbx_table_get(t, k, now);\n"
     "    return v ? *v : 0;\n"
     "}\n"
-    "static inline struct mbx_addr g_tget_addr(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE struct mbx_addr g_tget_addr(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    const struct mbx_addr *v = (const struct mbx_addr *)mbx_table_get(t, k, now);\n"
     "    struct mbx_addr z = {{0}};\n"
     "    return v ? *v : z;\n"
     "}\n"
-    "static inline struct mbx_str g_tget_str(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE struct mbx_str g_tget_str(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    const struct mbx_str *v = (const struct mbx_str *)mbx_table_get(t, k, now);\n"
     "    struct mbx_str z = {NULL, 0};\n"
     "    return v ? *v : z;\n"
     "}\n"
-    "static inline mbx_table *g_tget_set(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE mbx_table *g_tget_set(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    mbx_table *const *v = (mbx_table *const *)mbx_table_get(t, k, now);\n"
     "    return v ? *v : NULL;\n"
     "}\n"
-    "static inline mbx_table *g_tput_set(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE mbx_table *g_tput_set(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    return mbx_table_put_set(t, k, now);\n"
     "}\n"
-    "static inline void g_tput_u(mbx_table *t, struct mbx_tkey k, mbx_time now, uint64_t v, int op)\n"
+    "G_INLINE void g_tput_u(mbx_table *t, struct mbx_tkey k, mbx_time now, uint64_t v, int op)\n"
     "{\n"
     "    uint64_t *s = (uint64_t *)mbx_table_put(t, k, now);\n"
     "    if (s)\n"
     "        *s = op == 0 ? v : op == 1 ? *s + v : *s - v;\n"
     "}\n"
-    "static inline void g_tput_addr(mbx_table *t, struct mbx_tkey k, mbx_time now,\n"
+    "G_INLINE void g_tput_addr(mbx_table *t, struct mbx_tkey k, mbx_time now,\n"
     "                               struct mbx_addr v)\n"
     "{\n"
     "    struct mbx_addr *s = (struct mbx_addr *)mbx_table_put(t, k, now);\n"
     "    if (s)\n"
     "        *s = v;\n"
     "}\n"
-    "static inline void g_tput_str(mbx_table *t, struct mbx_tkey k, mbx_time now,\n"
+    "G_INLINE void g_tput_str(mbx_table *t, struct mbx_tkey k, mbx_time now,\n"
     "                              struct mbx_str v)\n"
     "{\n"
     "    (void)mbx_table_put_str(t, k, v, now);\n"
     "}\n"
-    "static inline uint64_t g_tlen(mbx_table *t, mbx_time now)\n"
+    "G_INLINE uint64_t g_tlen(mbx_table *t, mbx_time now)\n"
     "{\n"
     "    return t ? mbx_table_len(t, now) : 0;\n"
     "}\n"
-    "static inline bool g_tcontains(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE bool g_tcontains(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    return t ? mbx_table_contains(t, k, now) : false;\n"
     "}\n"
-    "static inline bool g_tadd(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE bool g_tadd(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    return t ? mbx_table_put(t, k, now) != NULL : false;\n"
     "}\n"
-    "static inline bool g_tremove(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
+    "G_INLINE bool g_tremove(mbx_table *t, struct mbx_tkey k, mbx_time now)\n"
     "{\n"
     "    (void)now;\n"
     "    return t ? mbx_table_remove(t, k) : false;\n"
     "}\n"
-    "static inline void g_out_keys(mbx_table *t, struct mbx_out *o, const char *k, mbx_time now)\n"
+    "G_INLINE void g_out_keys(mbx_table *t, struct mbx_out *o, const char *k, mbx_time now)\n"
     "{\n"
     "    if (t) {\n"
     "        mbx_table_out_keys(t, o, k, now);\n"
@@ -1389,8 +1402,9 @@ static void decl_externs(struct cg *g)
         out(g, "\n/* extern module %s: std.http's C module (mbx_http.h) */\n", m->name);
         out(g, "static mbx_http *g_http;\n");
         out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n", m->name);
-        out(g, "    struct mbx_http_options opts = {false, false, %s};\n",
-            files ? "true" : "false");
+        out(g, "    struct mbx_http_options opts;\n");
+        out(g, "    memset(&opts, 0, sizeof(opts));\n");
+        out(g, "    opts.bodies = %s;\n", files ? "true" : "false");
         out(g, "    g_http = mbx_http_attach(e, &opts);\n");
         out(g, "    if (g_http == NULL)\n        return -(errno ? errno : ENOMEM);\n");
         for (int k = 0; k < m->nexports; k++) {
@@ -1410,7 +1424,7 @@ static void decl_externs(struct cg *g)
         out(g, "static void mbx_ext_%s_detach(void)\n{\n    mbx_http_detach(g_http);\n"
                "    g_http = NULL;\n}\n",
             m->name);
-        out(g, "static inline struct mbx_str g_http_sha256(const struct mbx_http_file_info *f)\n"
+        out(g, "G_INLINE struct mbx_str g_http_sha256(const struct mbx_http_file_info *f)\n"
                "{\n"
                "    static const char hx[] = \"0123456789abcdef\";\n"
                "    char buf[65];\n"

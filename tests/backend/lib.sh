@@ -5,6 +5,7 @@ set -u
 : "${MBX_BUILD:=$MBX_SRC/build}"
 : "${MBX_SHARED:=$MBX_SRC/../shared}"
 : "${MBXC:=$MBX_BUILD/compiler/mbxc}"
+MBXC=$(realpath "$MBXC")
 CORPORA=$MBX_SHARED/corpora
 TMP=$(mktemp -d /tmp/mbx-backend-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT

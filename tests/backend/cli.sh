@@ -1,0 +1,72 @@
+#!/bin/bash
+# The command lines: mbxc build / emit-c (usage errors exit 2, program errors 1,
+# the C compiler rejecting generated code is reported as an internal compiler
+# error naming the kept C file), and a compiled binary's flags (issue 4 item 4):
+# one clear line and exit 2 for bad flags, values and captures.
+. "$(dirname "$0")/lib.sh"
+CAP=$CORPORA/scan/portscan-nmap.pcap
+need "$CAP"
+PS=$MBX_SRC/examples/portscan.mbx
+build "$PS" "$TMP/ps"
+
+# expect STATUS PATTERN CMD...: exit status and a stderr line matching PATTERN
+expect() {
+    local want=$1 pat=$2
+    shift 2
+    "$@" > "$TMP/out" 2> "$TMP/err"
+    local st=$?
+    if [ "$st" -eq "$want" ] && grep -qE -- "$pat" "$TMP/err"; then
+        pass "exit $st: $*"
+    else
+        fail "$* exited $st (want $want), stderr: $(head -3 "$TMP/err")"
+    fi
+}
+
+# ---- the compiled binary
+expect 2 "no input"                         "$TMP/ps"
+expect 2 "unknown option '--bogus'"         "$TMP/ps" --bogus
+expect 2 "-r needs a capture file"          "$TMP/ps" -r
+expect 2 "/nonexistent.pcap"                "$TMP/ps" -r /nonexistent.pcap
+expect 2 "not a pcap"                       "$TMP/ps" -r "$MBX_SRC/examples/portscan.mbx"
+expect 2 "portscan.threshold: 'abc' is not a valid int" "$TMP/ps" -r "$CAP" --set portscan.threshold=abc
+expect 2 "portscan.window: '5min' is not a valid duration" "$TMP/ps" -r "$CAP" --set portscan.window=5min
+expect 2 "no config 'nokey'; it has: threshold, window" "$TMP/ps" -r "$CAP" --set portscan.nokey=1
+expect 2 "no module 'nomod'"                "$TMP/ps" -r "$CAP" --set nomod.x=1
+expect 2 "MODULE.KEY=VALUE"                 "$TMP/ps" -r "$CAP" --set threshold
+expect 2 "max-flows needs a number"         "$TMP/ps" -r "$CAP" --max-flows 0
+expect 2 "one kind of input"                "$TMP/ps" -r "$CAP" -i lo
+expect 2 "/nonexistent/dir/x"               "$TMP/ps" -r "$CAP" -o /nonexistent/dir/x
+"$TMP/ps" --help > "$TMP/help" && grep -q "portscan.threshold: int" "$TMP/help" &&
+    grep -q "portscan.window: duration" "$TMP/help" && pass "--help lists the configs" || fail "--help"
+# a capture cut in the middle of a record: the events of what was read, then exit 2
+head -c 50000 "$CAP" > "$TMP/cut.pcap"
+expect 2 "truncated"                        "$TMP/ps" -r "$TMP/cut.pcap" --set portscan.threshold=5
+grep -q '"signature":"portscan"' "$TMP/out" && pass "events before the cut are written" ||
+    fail "no events from the readable part"
+# standard input, --stats, --max-flows, the same alerts as from the file
+"$TMP/ps" -r "$CAP" > "$TMP/file.json" 2>/dev/null
+"$TMP/ps" -r - --max-flows 5000 --stats < "$CAP" > "$TMP/stdin.json" 2> "$TMP/stats"
+cmp -s "$TMP/file.json" "$TMP/stdin.json" && pass "-r - reads stdin" || fail "-r - differs"
+grep -q "packets read *2405" "$TMP/stats" && pass "--stats: 2405 packets (expected.json)" ||
+    fail "--stats: $(head -2 "$TMP/stats")"
+
+# ---- mbxc
+expect 2 "needs -o BIN"                     "$MBXC" build "$PS"
+expect 2 "unknown option '--nope'"          "$MBXC" build "$PS" -o "$TMP/x" --nope
+expect 2 "unknown back end 'qbe'"           "$MBXC" build "$PS" -o "$TMP/x" --backend=qbe
+expect 2 "No such file"                     "$MBXC" build /nonexistent.mbx -o "$TMP/x"
+printf 'module m { import tcp; on tcp.syn(c) { let x = 1 + "a"; } }\npipeline p { m; }\n' > "$TMP/bad.mbx"
+expect 1 "bad.mbx:1:[0-9]+: error"          "$MBXC" build "$TMP/bad.mbx" -o "$TMP/x"
+printf 'module m { import tcp; on tcp.syn(c) { log("x"); } }\n' > "$TMP/nopipe.mbx"
+expect 1 "no pipeline"                      "$MBXC" build "$TMP/nopipe.mbx" -o "$TMP/x"
+# a C compiler that rejects everything: an internal compiler error, the C kept
+CC=false expect 1 "internal compiler error: the C compiler rejected generated code; it is kept at /" \
+    "$MBXC" build "$PS" -o "$TMP/x"
+kept=$(sed -n 's/.*it is kept at \(.*\)$/\1/p' "$TMP/err")
+[ -s "$kept" ] && grep -q "mbx_main" "$kept" && pass "the generated C is kept at $kept" ||
+    fail "kept C missing"
+rm -rf "$(dirname "$kept")"
+"$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
+    pass "emit-c prints the program" || fail "emit-c"
+expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
+finish
