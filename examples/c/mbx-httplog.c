@@ -7,10 +7,12 @@
  * "fileinfo" record per message body (name, size, sha256 of the decoded
  * body, gaps, state CLOSED or TRUNCATED), Suricata's field names.
  *
- *   mbx-httplog -r CAPTURE [-o FILE] [-a] [-s]
+ *   mbx-httplog -r CAPTURE [-o FILE] [-a] [-n] [-s]
  *
  * -o FILE  write the records there (default: standard output)
  * -a       also write EVE "anomaly" records for the parser's events
+ * -n       no bodies: http records only (bodies are framed and counted, not
+ *          decoded or hashed; a body until close is not even read)
  * -s       print the engine's and the HTTP module's statistics to stderr
  *
  * Exit status: 0; 2 for bad arguments or a capture that cannot be read (a
@@ -27,25 +29,27 @@
 #include <mbx_http.h>
 
 static const char hl_usage[] =
-    "usage: mbx-httplog -r CAPTURE [-o FILE] [-a] [-s]\n"
+    "usage: mbx-httplog -r CAPTURE [-o FILE] [-a] [-n] [-s]\n"
     "Writes one EVE \"http\" record per HTTP transaction and one \"fileinfo\" record\n"
     "per message body (sha256 of the decoded body) as JSON lines.\n"
     "  -r CAPTURE  pcap or pcapng file (\"-\": standard input)\n"
     "  -o FILE     output file (default: standard output)\n"
     "  -a          also EVE \"anomaly\" records (HTTP parser events)\n"
+    "  -n          no bodies: no fileinfo records, bodies neither decoded nor hashed\n"
     "  -s          statistics to stderr at the end\n";
 
 int main(int argc, char **argv)
 {
     const char *capture = NULL, *outpath = "-";
-    bool stats = false, anomalies = false;
+    bool stats = false, anomalies = false, nobodies = false;
     int c;
-    while ((c = getopt(argc, argv, "r:o:ash")) != -1) {
+    while ((c = getopt(argc, argv, "r:o:ansh")) != -1) {
         switch (c) {
         case 'r': capture = optarg; break;
         case 'o': outpath = optarg; break;
         case 's': stats = true; break;
         case 'a': anomalies = true; break;
+        case 'n': nobodies = true; break;
         case 'h': fputs(hl_usage, stdout); return 0;
         default: fputs(hl_usage, stderr); return 2;
         }
@@ -78,8 +82,10 @@ int main(int argc, char **argv)
         return 1;
     }
     mbx_engine_set_output(e, out);
-    const struct mbx_http_options opts = {
-        .eve_http = true, .eve_fileinfo = true, .bodies = true, .eve_anomaly = anomalies};
+    const struct mbx_http_options opts = {.eve_http = true,
+                                          .eve_fileinfo = !nobodies,
+                                          .bodies = !nobodies,
+                                          .eve_anomaly = anomalies};
     mbx_http *http = mbx_http_attach(e, &opts);
     if (!http) {
         fprintf(stderr, "mbx-httplog: cannot attach the HTTP module: %s\n", strerror(errno));

@@ -570,6 +570,21 @@ static void body_open(struct http_parser *p, enum http_dir d)
     }
 }
 
+/* Body bytes not decoded (bodies off): lengths only. */
+static void body_data_len(struct http_parser *p, enum http_dir d, uint64_t n)
+{
+    struct mbx_http_tx *tx = cur_tx(p, d);
+    if (!tx)
+        return;
+    if (d == HTTP_DIR_REQ) {
+        tx->request_body_len += n;
+        tx->request_body_decoded += n;
+    } else {
+        tx->response_body_len += n;
+        tx->response_body_decoded += n;
+    }
+}
+
 static void body_data(struct http_parser *p, enum http_dir d, const uint8_t *data, size_t n)
 {
     struct mbx_http_tx *tx = cur_tx(p, d);
@@ -1301,7 +1316,13 @@ void http_parser_close(struct http_parser *p, bool clean)
 
 bool http_parser_wants_data(const struct http_parser *p, enum http_dir d)
 {
-    return p->h[d].st != ST_TUNNEL;
+    return p->h[d].st != ST_TUNNEL && !(p->h[d].st == ST_BODY_CLOSE && !p->bodies);
+}
+
+void http_parser_skipped(struct http_parser *p, enum http_dir d, uint64_t n)
+{
+    if (p->h[d].st == ST_BODY_CLOSE && !p->bodies) /* counts only: nothing to decode */
+        body_data_len(p, d, n);
 }
 
 void http_parser_free(struct http_parser *p)

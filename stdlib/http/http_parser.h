@@ -65,6 +65,9 @@ void http_parser_close(struct http_parser *p, bool clean);
 /* False when the direction's bytes can no longer matter (opaque tunnel, or
  * a body read until close while bodies are not wanted). */
 bool http_parser_wants_data(const struct http_parser *p, enum http_dir d);
+/* After wants_data turned false, n more bytes of d went by unread: a body
+ * read until close counts them. */
+void http_parser_skipped(struct http_parser *p, enum http_dir d, uint64_t n);
 void http_parser_free(struct http_parser *p);
 
 #endif /* HTTP_PARSER_H */

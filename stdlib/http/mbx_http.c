@@ -9,8 +9,11 @@
  * subscriptions are turned off.  The
  * parser's callbacks become raised events (http_request, http_response,
  * file_data, file_seen, payloads in mbx_http.h) and, if asked, EVE "http" and
- * "fileinfo" records.  Once neither direction can matter any more (an opaque
- * tunnel after CONNECT or 101), the flow stops asking for stream data.
+ * "fileinfo" records.  Each side is read through its own tcp.data
+ * subscription, so that a side whose bytes can no longer matter (an opaque
+ * tunnel after CONNECT or 101, or a response body until close when nothing
+ * reads bodies) stops being read on its own; the length of such a body is
+ * then taken from the engine's byte counters at the end.
  *
  * A parser is allocated once per HTTP flow (not per packet) and freed at
  * tcp.close or tcp.timeout; mbx_engine_finish() fires tcp.timeout for every
@@ -28,6 +31,8 @@
 struct http_flow {
     struct http_parser *p;  /* the parser, once a side looked like HTTP */
     uint8_t bad;            /* sides whose first bytes were not HTTP (bit per mbx_side) */
+    uint8_t stopped;        /* sides no longer read (bit per mbx_side) */
+    uint64_t stop_off[2];   /* stream offset where reading stopped, per side */
     bool off;               /* not HTTP, or over: ignore the flow */
 };
 
@@ -38,7 +43,8 @@ struct mbx_http {
     int slot;                       /* per-flow ext slot: struct http_parser * */
     int ev_req, ev_resp;            /* raised events */
     int ev_fdata, ev_fseen;
-    int sub_data, sub_gap;          /* our subscriptions (turned off per flow) */
+    int sub_data[2], sub_gap;       /* our subscriptions (turned off per flow), */
+                                    /* tcp.data per side: each side stops alone */
     int sub_close, sub_timeout;
     mbx_flow *flow;                 /* the flow whose parser is running */
     struct mbx_http_stats st;       /* counters */
@@ -186,16 +192,34 @@ static int looks_http(const uint8_t *d, size_t n, enum mbx_side side)
 
 static void flow_off(mbx_http *h, mbx_flow *f)
 {
-    mbx_flow_unsubscribe(f, h->sub_data);
+    mbx_flow_unsubscribe(f, h->sub_data[MBX_CLIENT]);
+    mbx_flow_unsubscribe(f, h->sub_data[MBX_SERVER]);
     mbx_flow_unsubscribe(f, h->sub_gap);
 }
 
-static void on_data(const struct mbx_event *ev, void *u)
+/* Stream bytes of side s so far: delivered plus never seen. */
+static uint64_t side_end(mbx_flow *f, enum mbx_side s)
 {
-    mbx_http *h = u;
+    struct mbx_half_info hi;
+    mbx_flow_half(f, s, &hi);
+    return hi.delivered + hi.gap_bytes;
+}
+
+/* The parser needs no more bytes of side s (an opaque tunnel, or a body
+ * until close that nobody reads): stop reading it, so that its buffers go. */
+static void side_off(mbx_http *h, mbx_flow *f, struct http_flow *x, enum mbx_side s)
+{
+    x->stopped |= (uint8_t)(1u << s);
+    x->stop_off[s] = side_end(f, s);
+    h->st.reads_stopped++;
+    mbx_flow_unsubscribe(f, h->sub_data[s]);
+}
+
+static void on_data(const struct mbx_event *ev, mbx_http *h)
+{
     mbx_flow *f = ev->flow;
     struct http_flow *x = flow_slot(h, f);
-    if (!x || x->off)
+    if (!x || x->off || (x->stopped >> ev->side) & 1)
         return;
     mbx_stream *s = mbx_flow_stream(f, ev->side);
     if (!s)
@@ -234,15 +258,28 @@ static void on_data(const struct mbx_event *ev, void *u)
     h->flow = f;
     http_parser_feed(x->p, (enum http_dir)ev->side, data, n);
     mbx_stream_consume(s, n);
-    if (!http_parser_wants_data(x->p, HTTP_DIR_REQ) && !http_parser_wants_data(x->p, HTTP_DIR_RESP))
-        flow_off(h, f);
+    for (int side = 0; side < 2; side++)
+        if (!((x->stopped >> side) & 1) && !http_parser_wants_data(x->p, (enum http_dir)side))
+            side_off(h, f, x, (enum mbx_side)side);
+}
+
+static void on_data_client(const struct mbx_event *ev, void *u)
+{
+    if (ev->side == MBX_CLIENT)
+        on_data(ev, u);
+}
+
+static void on_data_server(const struct mbx_event *ev, void *u)
+{
+    if (ev->side == MBX_SERVER)
+        on_data(ev, u);
 }
 
 static void on_gap(const struct mbx_event *ev, void *u)
 {
     mbx_http *h = u;
     struct http_flow *x = flow_slot(h, ev->flow);
-    if (!x || x->off || !x->p)
+    if (!x || x->off || !x->p || (x->stopped >> ev->side) & 1)
         return;
     h->flow = ev->flow;
     http_parser_gap(x->p, (enum http_dir)ev->side, ev->len);
@@ -256,6 +293,10 @@ static void on_close(const struct mbx_event *ev, void *u)
         return;
     enum mbx_flow_end end = mbx_flow_end(ev->flow);
     h->flow = ev->flow;
+    for (int s = 0; s < 2; s++) /* bytes that went by unread since reading stopped */
+        if ((x->stopped >> s) & 1)
+            http_parser_skipped(x->p, (enum http_dir)s,
+                                side_end(ev->flow, (enum mbx_side)s) - x->stop_off[s]);
     http_parser_close(x->p, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN
                                 || end == MBX_END_RST);
     http_parser_free(x->p);
@@ -286,8 +327,11 @@ mbx_http *mbx_http_attach(mbx_engine *e, const struct mbx_http_options *opts)
     if (r >= 0)
         r = h->ev_fseen = mbx_event_register(e, "file_seen");
     if (r >= 0)
-        r = h->sub_data = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data, h,
-                                        MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER);
+        r = h->sub_data[MBX_CLIENT] = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_client, h,
+                                                    MBX_SUB_READ_CLIENT);
+    if (r >= 0)
+        r = h->sub_data[MBX_SERVER] = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_server, h,
+                                                    MBX_SUB_READ_SERVER);
     if (r >= 0)
         r = h->sub_gap = mbx_subscribe(e, MBX_EV_TCP_GAP, on_gap, h, 0);
     if (r >= 0)
@@ -330,6 +374,9 @@ void mbx_http_stats_print(const struct mbx_http_stats *s, FILE *fp)
             fprintf(fp, "  http anomaly %-36s %llu\n",
                     mbx_http_anomaly_name((enum mbx_http_anomaly)a),
                     (unsigned long long)s->anomalies[a]);
+    if (s->reads_stopped)
+        fprintf(fp, "  http flow sides no longer read after headers %llu\n",
+                (unsigned long long)s->reads_stopped);
     if (s->alloc_failures)
         fprintf(fp, "  http flows skipped (out of memory) %llu\n",
                 (unsigned long long)s->alloc_failures);

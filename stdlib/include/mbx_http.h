@@ -130,6 +130,7 @@ struct mbx_http_stats {
     uint64_t files;                        /* files closed */
     uint64_t anomalies[MBX_HTTP_ANOM_N];   /* by enum mbx_http_anomaly */
     uint64_t alloc_failures;               /* flows skipped: out of memory */
+    uint64_t reads_stopped;                /* flow sides no longer read after headers */
 };
 
 typedef struct mbx_http mbx_http;

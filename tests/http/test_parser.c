@@ -594,6 +594,46 @@ static void test_multipart(void **state)
     free(r);
 }
 
+/* Without bodies, a body until close needs no bytes: the parser says so, and
+ * counts bytes it is told went by unread. */
+static void test_wants_data(void **state)
+{
+    struct rec *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    struct http_parser *p = http_parser_new(&cbs, r, false);
+    assert_non_null(p);
+    static const char req[] = "GET /old HTTP/1.0\r\n\r\n";
+    static const char resp[] = "HTTP/1.0 200 OK\r\n\r\nfirst";
+    http_parser_feed(p, HTTP_DIR_REQ, (const uint8_t *)req, sizeof req - 1);
+    assert_true(http_parser_wants_data(p, HTTP_DIR_RESP));
+    http_parser_feed(p, HTTP_DIR_RESP, (const uint8_t *)resp, sizeof resp - 1);
+    assert_false(http_parser_wants_data(p, HTTP_DIR_RESP));
+    assert_true(http_parser_wants_data(p, HTTP_DIR_REQ));
+    http_parser_skipped(p, HTTP_DIR_RESP, 1000);
+    http_parser_close(p, true);
+    http_parser_free(p);
+    assert_int_equal(r->ntx, 1);
+    assert_int_equal(r->tx[0].response_body_len, 5 + 1000);
+    assert_int_equal(r->tx[0].response_body_decoded, 5 + 1000);
+    assert_int_equal(r->nfiles, 0);
+    free(r);
+}
+
+/* "GET  HTTP/1.1" (Zeek's no-uri trace): an empty target, not a missing version. */
+static void test_empty_uri(void **state)
+{
+    static const struct step st[] = {
+        REQ("GET  HTTP/1.1\r\nHost: bro.org\r\n\r\n"),
+        RESP("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    };
+    struct rec *r = run_all(st, 2, true);
+    assert_int_equal(r->ntx, 1);
+    assert_string_equal(r->tx[0].uri, "");
+    assert_string_equal(r->tx[0].protocol, "HTTP/1.1");
+    assert_false(has_anom(r, MBX_HTTP_ANOM_REQUEST_LINE_MISSING_PROTOCOL));
+    free(r);
+}
+
 /* No framing: the body runs to the end of the connection. */
 static void test_until_close(void **state)
 {
@@ -697,6 +737,8 @@ int main(void)
         cmocka_unit_test(test_corrupt_gzip),
         cmocka_unit_test(test_response_extra_lines),
         cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_wants_data),
+        cmocka_unit_test(test_empty_uri),
         cmocka_unit_test(test_until_close),
         cmocka_unit_test(test_limits_and_bad_lengths),
         cmocka_unit_test(test_pipeline_overflow),
