@@ -177,9 +177,6 @@ static uint32_t ms_tuple_next(const mbx_flow *f)
             if (ms.tuples[i].count)
                 *ms_tuple_slot(tab, cap, &ms.tuples[i]) = ms.tuples[i];
         free(ms.tuples);
-    for (size_t i = 0; i < ms.nrecs; i++)
-        free(ms.recs[i]);
-    free(ms.recs);
         ms.tuples = tab;
         ms.tuple_cap = cap;
     }
