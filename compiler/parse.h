@@ -19,6 +19,7 @@ struct parse_ctx {
     void *scanner;            /* the flex scanner */
     int syntax_errors;        /* reported so far in this file */
     int ntok;                 /* tokens handed to the parser so far */
+    const char *last_ident;   /* text of the last name token, for hints */
     int lex_err_tok;          /* ntok when the lexer last reported an error, or -9 */
 };
 

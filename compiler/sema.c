@@ -1270,7 +1270,7 @@ static const struct type *check_method(struct tc *tc, struct ast_expr *e)
     struct ast_expr *obj = callee->u.field.obj;
     const char *name = callee->u.field.name;
     const struct type *ot = check_expr(tc, obj, NULL);
-    set_type(callee, T(TY_ERROR));
+    set_type(callee, T(TY_VOID)); /* a method is not a value: the call has the type */
     if (is_err(ot)) {
         for (struct ast_expr *a = e->u.call.args; a; a = a->next_arg)
             check_expr(tc, a, NULL);

@@ -699,6 +699,19 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, struc
     ctx->syntax_errors++;
     struct diag_msg *m = diag_error(&ctx->mc->diag, at, "%s", msg);
     yysymbol_kind_t found = yypcontext_token(yyctx);
+    const char *fname = found >= 0 && found < YYNTOKENS ? yysymbol_name(found) : "";
+    yysymbol_kind_t top = YY_ACCESSING_SYMBOL(*yyctx->yyssp);
+    if (strcmp(fname, "'='") == 0 && strstr(msg, "after the condition"))
+        diag_hint(&ctx->mc->diag, m, "to compare, write `==`");
+    else if (top == YYSYMBOL_fname && yyctx->yyssp[-1] != 0 &&
+             strcmp(yysymbol_name(YY_ACCESSING_SYMBOL(yyctx->yyssp[-1])), "','") == 0 &&
+             yyctx->yyssp[-2] != 0 && YY_ACCESSING_SYMBOL(yyctx->yyssp[-2]) == YYSYMBOL_kvargs)
+        diag_hint(&ctx->mc->diag, m, "the values of alert and log are named: `key = value`");
+    else if (ctx->last_ident && strstr(msg, "after the expression") &&
+             (strcmp(ctx->last_ident, "while") == 0 || strcmp(ctx->last_ident, "loop") == 0 ||
+              strcmp(ctx->last_ident, "do") == 0))
+        diag_hint(&ctx->mc->diag, m, "mbx has no unbounded loops; `for k, v in t { }` walks a "
+                                     "table or bytes");
     if (found != YYSYMBOL_YYEMPTY && (at.first_line != yypcontext_location(yyctx)->first_line ||
                                       at.first_column != yypcontext_location(yyctx)->first_column))
         diag_note(&ctx->mc->diag, m, *yypcontext_location(yyctx), "found %s here",

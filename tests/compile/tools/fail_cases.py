@@ -33,6 +33,10 @@ cases = {
 "syntax_bad_pipeline_item": "module m { import tcp; on tcp.syn(c) { } }\npipeline p { m; m.tcp; }\n",
 "syntax_keyword_as_name": "module m {\n    import tcp;\n    config for: int = 1;\n}\n",
 "syntax_dotted_parameter": "event weird(c.x: tcp);\n",
+"syntax_assign_in_condition": H % "        if c.id = 1 { log(\"one\"); }",
+"syntax_alert_unnamed_value": H % "        alert(\"x\", c.id);",
+"syntax_while": H % "        while true { log(\"x\"); }",
+"lex_single_quotes": H % "        log('x');",
 "use_missing_unit": "use std.nosuch;\nmodule m { import tcp; on tcp.syn(c) { } }\n",
 # ---- resolve: declarations and types ----
 "type_map_args": M % "    table t: map<ip>;",
