@@ -293,6 +293,7 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
                           enum mbx_side *side)
 {
     uint32_t i = e->bucket[h & e->nbucket_mask];
+    int role = -1;
     while (i) {
         struct mbx_flow *f = &e->flows[i - 1];
         i = f->hnext;
@@ -309,6 +310,8 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
             continue;
         if (p->proto == 6 && tcp_is_new_connection(f, p, s)) {
             bool fin = (f->half[0].hflags | f->half[1].hflags) & H_FIN;
+            if (!(p->tcp_flags & MBX_TCP_SYN))
+                role = s; /* data after a reset: same roles, picked up mid-stream */
             flow_end(e, f, fin ? MBX_END_FIN : MBX_END_TIMEOUT);
             flow_release(e, f);
             break;
@@ -317,6 +320,8 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
         return f;
     }
     bool sender_is_client = p->proto != 6 || tcp_sender_is_client(p);
+    if (role >= 0)
+        sender_is_client = role == MBX_CLIENT;
     struct mbx_flow *f = flow_create(e, p, h, sender_is_client);
     if (!f)
         return NULL;

@@ -76,6 +76,13 @@ void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p,
 bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
                            enum mbx_side sender)
 {
+    /* New data after an accepted reset (the endpoints ignored it, e.g. an
+     * injected RST): a new flow, picked up mid-stream, so that no byte is
+     * dropped silently. */
+    if (f->end == MBX_END_RST && p->payload_len > 0 && !(p->tcp_flags & MBX_TCP_RST) &&
+        (f->half[sender].hflags & H_ISN) &&
+        seq_geq(p->seq, f->half[sender].next_seq))
+        return true;
     if ((p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK | MBX_TCP_RST)) != MBX_TCP_SYN)
         return false;
     if (f->end != MBX_END_NONE)

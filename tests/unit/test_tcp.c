@@ -242,6 +242,32 @@ static void test_port_reuse(void **state)
     mbx_engine_free(e);
 }
 
+/* Data after an accepted RST (Zeek's rst-inject traces: the endpoints ignored
+ * an injected reset): not dropped silently, but a new flow picked up
+ * mid-stream with the same client and server. */
+static void test_data_after_rst(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_CLOSE, MBX_EV_TCP_DATA, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 100, 0, NULL);
+    S2C(&c, SYN | ACK, 300, 101, NULL);
+    C2S(&c, ACK, 101, 301, NULL);
+    S2C(&c, RST, 301, 0, NULL);
+    C2S(&c, ACK, 101, 301, NULL); /* a late ACK: absorbed by the closed flow */
+    assert_int_equal(e->stats.tcp_flows, 1);
+    S2C(&c, ACK, 301, 101, "more");
+    assert_string_equal(l.text, "tcp.close rst;data s 0 more;");
+    assert_int_equal(e->stats.tcp_flows, 2);
+    struct mbx_flow *f = only_flow(e);
+    assert_true(mbx_flow_midstream(f));
+    assert_int_equal(mbx_flow_port(f, MBX_CLIENT), 40000);
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_one_sided),
         cmocka_unit_test(test_tfo),
         cmocka_unit_test(test_port_reuse),
+        cmocka_unit_test(test_data_after_rst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
