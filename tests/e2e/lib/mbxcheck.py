@@ -17,6 +17,10 @@ Subcommands (each prints what it found; exit status 0 = the check holds):
                            interleaving of runs of one connection's .c2s and .s2c
   holesha FILE K           sha256 of an HTTP body in a stream file, from its start to
                            the K-th run of >= 512 zero bytes (a hole), holes left out
+  synth OUT N REUSE         write a pcap of N TCP connections (handshake, "request K"
+                           from the client, "response K" from the server, FIN both
+                           ways), then REUSE more connections on the 4-tuple of
+                           connection 0 (new ISN after the first one closed)
   garbage OUT N SEED       write a pcap (Ethernet) of N records of random bytes
   cut IN OUT WHERE         copy a pcap cut mid-record (WHERE=record) or inside a record
                            header (WHERE=header)
@@ -258,6 +262,60 @@ def cmd_holesha(path, k):
     return 0
 
 
+def _csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def _tcp_frame(src, dst, sport, dport, seq, ack, flags, data=b""):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
+                      flags, 65535, 0, 0) + data
+    ph = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", _csum(ph + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+
+
+def cmd_synth(out, n, reuse):
+    """Connections k = 0..n-1 from 10.1.(k/250).(k%250+1):(20000+k) to 10.9.0.1:80,
+    each opened and closed within 4 ms; then `reuse` more on connection 0's tuple."""
+    n, reuse = int(n), int(reuse)
+    frames = []
+    t = 1_600_000_000_000_000  # us
+    S, A, P, F = 0x02, 0x10, 0x08, 0x01
+    conns = [(k, k) for k in range(n)] + [(0, n + r) for r in range(reuse)]
+    for k, j in conns:
+        c = bytes([10, 1, k // 250, k % 250 + 1])
+        s = bytes([10, 9, 0, 1])
+        cp, sp = 20000 + k, 80
+        ci, si = 1000 + 7919 * j, 5000 + 104729 * j
+        req, resp = b"request %d\n" % j, b"response %d\n" % j
+        seq = [
+            (c, s, cp, sp, ci, 0, S, b""),
+            (s, c, sp, cp, si, ci + 1, S | A, b""),
+            (c, s, cp, sp, ci + 1, si + 1, A, b""),
+            (c, s, cp, sp, ci + 1, si + 1, A | P, req),
+            (s, c, sp, cp, si + 1, ci + 1 + len(req), A | P, resp),
+            (c, s, cp, sp, ci + 1 + len(req), si + 1 + len(resp), A | F, b""),
+            (s, c, sp, cp, si + 1 + len(resp), ci + 2 + len(req), A | F, b""),
+            (c, s, cp, sp, ci + 2 + len(req), si + 2 + len(resp), A, b""),
+        ]
+        for f in seq:
+            frames.append((t, _tcp_frame(*f)))
+            t += 500
+        t += 100_000 if j >= n else 0  # reuses: 100 ms apart
+    with open(out, "wb") as fp:
+        fp.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, fr in frames:
+            fp.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(fr), len(fr)) + fr)
+    return 0
+
+
 def cmd_garbage(out, n, seed):
     rnd = random.Random(int(seed))
     with open(out, "wb") as f:
@@ -298,7 +356,7 @@ def cmd_cut(src, out, where):
 def main():
     cmds = {"bodies": cmd_bodies, "tcpflow": cmd_tcpflow, "sizes": cmd_sizes, "get": cmd_get,
             "count": lambda j: print(len(load(j))) or 0, "cid": cmd_cid,
-            "garbage": cmd_garbage, "interleave": cmd_interleave, "holesha": cmd_holesha, "cut": cmd_cut}
+            "garbage": cmd_garbage, "interleave": cmd_interleave, "holesha": cmd_holesha, "synth": cmd_synth, "cut": cmd_cut}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
         return 2
