@@ -385,7 +385,8 @@ size_t mbx_stream_peek_at(const mbx_stream *s, uint64_t off, void *buf, size_t n
 /* Marks n unread bytes read; they may then be freed. */
 void mbx_stream_consume(mbx_stream *s, size_t n);
 /* The bytes delivered by the tcp.data event being dispatched now (0 outside
- * a tcp.data handler). */
+ * a tcp.data handler).  On UDP, during udp.data, mbx_flow_stream() of the
+ * sending side is the current datagram (new bytes = unread bytes = payload). */
 size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data);
 
 /* ---------------------------------------------------------------- 7 events */
