@@ -183,6 +183,8 @@ struct mbx_engine {
     uint32_t nsegs, seg_bump, seg_free;
     void *buf_free[STREAM_NCLASS]; /* free buffers per class (linked through 1st word) */
     uint64_t mem_used;            /* bytes of buffers held by streams */
+    struct mbx_stream udp_stream; /* udp.data: the current datagram as a stream */
+    struct mbx_flow *udp_cur;     /* the UDP flow being dispatched */
 
     /* events (dispatch.c) */
     struct ev_def *ev;

@@ -547,7 +547,10 @@ mbx_stream *mbx_flow_stream(mbx_flow *f, enum mbx_side s)
 {
     if ((unsigned)s > 1)
         return NULL;
-    return stream_get(f->eng, f, s);
+    mbx_engine *e = f->eng;
+    if (f->proto == 17)
+        return e->udp_cur == f && e->udp_stream.side == s ? &e->udp_stream : NULL;
+    return stream_get(e, f, s);
 }
 
 uint64_t mbx_stream_read_off(const mbx_stream *s)

@@ -371,8 +371,22 @@ void udp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
     S->bytes += p->ip_len;
     S->payload += p->payload_len;
     S->hflags |= H_SEEN;
-    if (disp_want(e, MBX_EV_UDP_DATA))
+    S->delivered += p->payload_len;
+    if (disp_want(e, MBX_EV_UDP_DATA)) {
+        /* On UDP a side's stream is the current datagram (LANGUAGE.md 8). */
+        struct mbx_stream *st = &e->udp_stream;
+        memset(st, 0, sizeof(*st));
+        st->buf = (uint8_t *)(uintptr_t)p->payload; /* read-only through the API */
+        st->cap = p->payload_len;
+        st->end_off = st->new_len = st->hi_off = p->payload_len;
+        st->sflags = S_OPEN | S_INDATA;
+        st->side = (uint8_t)s;
+        st->flow = flow_index(e, f);
+        e->udp_cur = f;
         disp_flow_event(e, MBX_EV_UDP_DATA, f, s);
+        e->udp_cur = NULL;
+        st->sflags = 0;
+    }
 }
 
 const char *mbx_tcp_state_name(enum mbx_tcp_state s)

@@ -133,12 +133,55 @@ static void test_idle_timeouts(void **state)
     mbx_engine_free(e);
 }
 
+static char udp_seen[256];
+static void on_udp(const struct mbx_event *ev, void *u)
+{
+    (void)u;
+    mbx_stream *st = mbx_flow_stream(ev->flow, ev->side);
+    const uint8_t *d;
+    size_t n = mbx_stream_new_bytes(st, &d);
+    size_t m = mbx_stream_peek(st, &d);
+    assert_int_equal(n, m);
+    char b[64];
+    snprintf(b, sizeof(b), "%c:%.*s;", ev->side == MBX_CLIENT ? 'c' : 's', (int)n,
+             (const char *)d);
+    strcat(udp_seen, b);
+    assert_null(mbx_flow_stream(ev->flow, (enum mbx_side)!ev->side));
+}
+
+/* UDP: the first sender is the client; udp.data per datagram, both directions
+ * on one flow; the side's stream is the current datagram (LANGUAGE.md 8). */
+static void test_udp(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    mbx_subscribe(e, MBX_EV_UDP_DATA, on_udp, NULL, 0);
+    struct tconn c = mk(e, 5353, SEC);
+    struct mbx_pkt q = tc_pkt(&c, 0, 0, 0, 0, "query", 5);
+    q.proto = 17;
+    mbx__engine_packet(e, &q);
+    struct mbx_pkt r = tc_pkt(&c, 1, 0, 0, 0, "answer", 6);
+    r.proto = 17;
+    mbx__engine_packet(e, &r);
+    assert_string_equal(udp_seen, "c:query;s:answer;");
+    assert_int_equal(e->stats.udp_flows, 1);
+    struct mbx_flow *f = only_flow(e);
+    assert_int_equal(mbx_flow_port(f, MBX_CLIENT), 5353);
+    assert_null(mbx_flow_stream(f, MBX_CLIENT)); /* outside udp.data */
+    struct mbx_half_info h;
+    mbx_flow_half(f, MBX_SERVER, &h);
+    assert_int_equal(h.pkts, 1);
+    assert_int_equal(h.payload, 6);
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_symmetric_and_ids),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_idle_timeouts),
+        cmocka_unit_test(test_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
