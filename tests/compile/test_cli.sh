@@ -55,6 +55,13 @@ grep_in "$tmp/out" "probes\[c.client.ip\].len():int >= threshold@config:int" "du
 expect 0 "dump analyse" -- "$mbxc" check --stdlib="$stdlib" --dump-after=analyse "$guard"
 grep_in "$tmp/out" "member 3: http_parser (pulled in)" "dump analyse"
 grep_in "$tmp/out" "reads streams: client=yes server=yes rexmit=yes" "dump analyse"
+# analyse: a filter `side == client` narrows the reader to the client stream
+# (LANGUAGE.md §8 "Streams": nobody reads => nothing is buffered)
+expect 0 "analyse derived" -- "$mbxc" check --stdlib="$stdlib" --dump-after=analyse "$src/pass/derived_events.mbx"
+grep_in "$tmp/out" "on tls_early(c, _) /\* packet=yes reads=1 \*/" "analyse derived"
+grep_in "$tmp/out" "on big_gap(_, s, len) /\* packet=yes reads=0 \*/" "analyse derived"
+expect 0 "analyse steer" -- "$mbxc" check --stdlib="$stdlib" --dump-after=analyse "$src/pass/steer.mbx"
+grep_in "$tmp/out" "reads streams: client=yes server=yes rexmit=no steered=yes" "analyse steer"
 for p in parse resolve link; do
   expect 0 "dump $p" -- "$mbxc" check --stdlib="$stdlib" --dump-after=$p "$guard"
   grep_in "$tmp/out" "// after $p" "dump $p"
