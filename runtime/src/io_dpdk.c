@@ -43,35 +43,35 @@
 
 #include "source.h"
 
-#define DPDK_MAX_PORTS 8
-#define DPDK_BURST 32        /* frames per call at most */
-#define DPDK_POOL_MBUFS 8191 /* per process (2^n - 1 suits the ring) */
-#define DPDK_POOL_CACHE 256
-#define DPDK_RING 1024       /* RX and TX descriptors per queue */
-#define DPDK_END_POLLS 64    /* empty bursts in a row that end a file-backed port */
-#define DPDK_TX_TRIES 8      /* tx_burst calls for one burst before dropping the rest */
-#define DPDK_FLAT (DPDK_BURST * SRC_MAX_CAPLEN) /* room to flatten chained mbufs */
-#define DPDK_TS_NS_ABOVE 100000000000000000ull  /* 1e17: a larger timestamp is in ns */
+#define DPDK_MAX_PORTS   8
+#define DPDK_BURST       32   /* frames per call at most */
+#define DPDK_POOL_MBUFS  8191 /* per process (2^n - 1 suits the ring) */
+#define DPDK_POOL_CACHE  256
+#define DPDK_RING        1024 /* RX and TX descriptors per queue */
+#define DPDK_END_POLLS   64   /* empty bursts in a row that end a file-backed port */
+#define DPDK_TX_TRIES    8    /* tx_burst calls for one burst before dropping the rest */
+#define DPDK_FLAT        (DPDK_BURST * SRC_MAX_CAPLEN) /* room to flatten chained mbufs */
+#define DPDK_TS_NS_ABOVE 100000000000000000ull         /* 1e17: a larger timestamp is in ns */
 
 struct dpdk_port {
-    uint16_t id;       /* ethdev port id */
-    bool file;         /* a net_pcap vdev reading a file: can end */
-    bool done;         /* that file has been delivered */
-    bool pcap_ts;      /* net_pcap: the timestamp dynfield holds the capture time */
-    uint32_t empty;    /* empty bursts in a row */
+    uint16_t id;    /* ethdev port id */
+    bool file;      /* a net_pcap vdev reading a file: can end */
+    bool done;      /* that file has been delivered */
+    bool pcap_ts;   /* net_pcap: the timestamp dynfield holds the capture time */
+    uint32_t empty; /* empty bursts in a row */
 };
 
 struct dpdk_src {
-    struct mbx_source base;          /* first: the public handle */
+    struct mbx_source base; /* first: the public handle */
     struct dpdk_port port[DPDK_MAX_PORTS];
     int nports;
-    int cur;                         /* port polled first next time (round robin) */
-    bool inline_pair;                /* port[0] <-> port[1] */
-    int ts_off;                      /* timestamp dynfield offset, or -1 */
-    uint64_t ts_flag;                /* the RX timestamp ol_flag, or 0 */
+    int cur;                           /* port polled first next time (round robin) */
+    bool inline_pair;                  /* port[0] <-> port[1] */
+    int ts_off;                        /* timestamp dynfield offset, or -1 */
+    uint64_t ts_flag;                  /* the RX timestamp ol_flag, or 0 */
     struct rte_mbuf *held[DPDK_BURST]; /* mbufs of the last burst not handed back */
     int nheld;
-    uint8_t *flat;                   /* flattened chained mbufs of the last burst */
+    uint8_t *flat; /* flattened chained mbufs of the last burst */
 };
 
 /* The EAL and the pool live for the whole process. */
@@ -287,9 +287,8 @@ static int dpdk_port_setup(uint16_t id, char *err, size_t errlen)
     return 0;
 }
 
-struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports,
-                                        int nports, bool inline_pair, char *err,
-                                        size_t errlen)
+struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports, int nports,
+                                        bool inline_pair, char *err, size_t errlen)
 {
     if (!dpdk_eal_up) {
         if (argc < 1 || !argv) {
@@ -306,8 +305,7 @@ struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *p
         int rc = rte_eal_init(argc, args);
         free(args);
         if (rc < 0) {
-            src_errf(err, errlen, "dpdk: EAL initialisation failed: %s",
-                     rte_strerror(rte_errno));
+            src_errf(err, errlen, "dpdk: EAL initialisation failed: %s", rte_strerror(rte_errno));
             return NULL;
         }
         dpdk_eal_up = true;
@@ -317,8 +315,7 @@ struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *p
         dpdk_pool = rte_pktmbuf_pool_create("mbx_rx", DPDK_POOL_MBUFS, DPDK_POOL_CACHE, 0,
                                             RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
         if (!dpdk_pool) {
-            src_errf(err, errlen, "dpdk: cannot create the mbuf pool: %s",
-                     rte_strerror(rte_errno));
+            src_errf(err, errlen, "dpdk: cannot create the mbuf pool: %s", rte_strerror(rte_errno));
             return NULL;
         }
     }

@@ -19,20 +19,20 @@
 
 #include "source.h"
 
-#define LPCAP_ARENA (4u * 1024u * 1024u)
-#define LPCAP_MAXREC (262144u) /* libpcap's own bound on a record */
-#define LPCAP_SNAPLEN 262144
+#define LPCAP_ARENA      (4u * 1024u * 1024u)
+#define LPCAP_MAXREC     (262144u) /* libpcap's own bound on a record */
+#define LPCAP_SNAPLEN    262144
 #define LPCAP_TIMEOUT_MS 100
 
 struct lpcap {
     struct mbx_source base; /* first: the public handle */
     pcap_t *pc;
-    bool live;              /* a capture device: a timeout is not the end */
-    uint32_t tsmul;         /* 1 (ns precision) or 1000 (us) */
-    int linktype;           /* pcap_datalink() */
-    uint64_t npkts;         /* records handed out */
-    uint8_t *arena;         /* the current burst's bytes */
-    char name[256];         /* path or interface, for messages */
+    bool live;      /* a capture device: a timeout is not the end */
+    uint32_t tsmul; /* 1 (ns precision) or 1000 (us) */
+    int linktype;   /* pcap_datalink() */
+    uint64_t npkts; /* records handed out */
+    uint8_t *arena; /* the current burst's bytes */
+    char name[256]; /* path or interface, for messages */
 };
 
 static int lpcap_next(struct mbx_source *s, struct mbx_frame *f, int max)

@@ -51,8 +51,8 @@ static int pcapf_next(struct mbx_source *s, struct mbx_frame *f, int max)
     int rc = 0;
     while (n < max && off < size) {
         if (size - off < PCAPF_RHDR) {
-            rc = src_fail(s, -EIO, "%s: truncated record at offset %zu (packet %llu)", r->path,
-                          off, (unsigned long long)(r->npkts + (uint64_t)n + 1));
+            rc = src_fail(s, -EIO, "%s: truncated record at offset %zu (packet %llu)", r->path, off,
+                          (unsigned long long)(r->npkts + (uint64_t)n + 1));
             break;
         }
         const uint8_t *h = map + off;
@@ -64,13 +64,13 @@ static int pcapf_next(struct mbx_source *s, struct mbx_frame *f, int max)
             rc = src_fail(s, -EINVAL,
                           "%s: record at offset %zu (packet %llu) has %u captured bytes, more "
                           "than the snap length %u",
-                          r->path, off, (unsigned long long)(r->npkts + (uint64_t)n + 1),
-                          caplen, r->maxcap);
+                          r->path, off, (unsigned long long)(r->npkts + (uint64_t)n + 1), caplen,
+                          r->maxcap);
             break;
         }
         if (size - off - PCAPF_RHDR < caplen) {
-            rc = src_fail(s, -EIO, "%s: truncated record at offset %zu (packet %llu)", r->path,
-                          off, (unsigned long long)(r->npkts + (uint64_t)n + 1));
+            rc = src_fail(s, -EIO, "%s: truncated record at offset %zu (packet %llu)", r->path, off,
+                          (unsigned long long)(r->npkts + (uint64_t)n + 1));
             break;
         }
         f[n].data = h + PCAPF_RHDR;

@@ -49,13 +49,13 @@ int src_fail(struct mbx_source *s, int rc, const char *fmt, ...)
 }
 
 /* Magic numbers as read big-endian from the first 4 bytes. */
-#define SRC_MAGIC_US 0xa1b2c3d4u
-#define SRC_MAGIC_US_SWAP 0xd4c3b2a1u
-#define SRC_MAGIC_NS 0xa1b23c4du
-#define SRC_MAGIC_NS_SWAP 0x4d3cb2a1u
-#define SRC_MAGIC_KUZNETZOV 0xa1b2cd34u /* "modified" pcap: libpcap reads it */
+#define SRC_MAGIC_US             0xa1b2c3d4u
+#define SRC_MAGIC_US_SWAP        0xd4c3b2a1u
+#define SRC_MAGIC_NS             0xa1b23c4du
+#define SRC_MAGIC_NS_SWAP        0x4d3cb2a1u
+#define SRC_MAGIC_KUZNETZOV      0xa1b2cd34u /* "modified" pcap: libpcap reads it */
 #define SRC_MAGIC_KUZNETZOV_SWAP 0x34cdb2a1u
-#define SRC_MAGIC_PCAPNG 0x0a0d0d0au    /* section header block, same both ways */
+#define SRC_MAGIC_PCAPNG         0x0a0d0d0au /* section header block, same both ways */
 
 struct mbx_source *mbx_source_open_file(const char *path, char *err, size_t errlen)
 {
@@ -159,9 +159,8 @@ void mbx_source_close(struct mbx_source *s)
 }
 
 #ifndef MBX_HAVE_DPDK
-struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports,
-                                        int nports, bool inline_pair, char *err,
-                                        size_t errlen)
+struct mbx_source *mbx_source_open_dpdk(int argc, char **argv, const uint16_t *ports, int nports,
+                                        bool inline_pair, char *err, size_t errlen)
 {
     src_errf(err, errlen, "dpdk: libmbx was built without DPDK (MBX_WITH_DPDK=OFF)");
     return NULL;

@@ -14,7 +14,7 @@
 #include "mbx.h"
 
 #define SRC_MAX_CAPLEN (256u * 1024u) /* largest record accepted from a file */
-#define SRC_ERRLEN 512
+#define SRC_ERRLEN     512
 
 struct mbx_source_ops {
     const char *kind; /* "pcap", "libpcap", "dpdk": for messages and tests */
@@ -34,13 +34,11 @@ struct mbx_source {
 int src_fail(struct mbx_source *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes one formatted line into err (if errlen > 0). */
-void src_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void src_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The classic pcap reader over a mapping of the file (io_pcapfile.c).  Takes fd
  * (a regular file of size bytes whose magic is a classic pcap one). */
-struct mbx_source *pcapf_open(const char *path, int fd, uint64_t size, char *err,
-                              size_t errlen);
+struct mbx_source *pcapf_open(const char *path, int fd, uint64_t size, char *err, size_t errlen);
 /* The libpcap reader of a pcap or pcapng file (io_libpcap.c).  fp: an open
  * stream (taken over), or NULL to let libpcap open path ("-": stdin). */
 struct mbx_source *lpcap_open_offline(const char *path, FILE *fp, char *err, size_t errlen);

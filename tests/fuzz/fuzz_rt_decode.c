@@ -15,8 +15,9 @@
 #include "mbx.h"
 
 static const int fuzz_links[] = {
-    MBX_LINK_ETHERNET, MBX_LINK_SLL, MBX_LINK_SLL2, MBX_LINK_RAW, 12, 14, MBX_LINK_IPV4,
-    MBX_LINK_IPV6,     MBX_LINK_NULL, MBX_LINK_LOOP, 147, /* LINKTYPE_USER0: unsupported */
+    MBX_LINK_ETHERNET, MBX_LINK_SLL,  MBX_LINK_SLL2, MBX_LINK_RAW,  12,  14,
+    MBX_LINK_IPV4,     MBX_LINK_IPV6, MBX_LINK_NULL, MBX_LINK_LOOP, 147, /* LINKTYPE_USER0:
+                                                                            unsupported */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

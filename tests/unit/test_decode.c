@@ -27,8 +27,8 @@
 struct fb {
     uint8_t b[4096];
     uint32_t n;
-    uint32_t ip;  /* offset of the IP header being built */
-    uint32_t l4;  /* offset of the L4 header */
+    uint32_t ip; /* offset of the IP header being built */
+    uint32_t l4; /* offset of the L4 header */
 };
 
 static void put8(struct fb *f, unsigned v)
@@ -140,8 +140,8 @@ static void udp(struct fb *f, const char *payload)
 }
 
 /* MSS 1460, NOP, WS 7, SACK permitted, TS 100 200: 20 bytes */
-static const uint8_t syn_opts[20] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2,
-                                     8, 10, 0, 0, 0, 100, 0, 0, 0, 200};
+static const uint8_t syn_opts[20] = {2, 4,  0x05, 0xb4, 1, 3,   3, 7, 4, 2,
+                                     8, 10, 0,    0,    0, 100, 0, 0, 0, 200};
 
 static enum mbx_decode_err dec(struct mbx_pkt *p, int link, const struct fb *f)
 {
@@ -502,8 +502,8 @@ static void test_tcp_option_kinds(void **state)
 {
     struct mbx_pkt p;
     /* SACK with 2 blocks, TFO cookie (kind 34, 8 bytes), WS 15 (read as 14) */
-    static const uint8_t o1[] = {1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
-                                 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 3, 3, 15, 0, 0, 0};
+    static const uint8_t o1[] = {1, 1, 5,  18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,  3, 0, 0,
+                                 0, 4, 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 3, 3, 15, 0, 0, 0};
     struct fb f = {0};
     ip4(&f, 6, 0, 0);
     tcp(&f, MBX_TCP_ACK, o1, sizeof o1); /* 36 bytes: EOL, then padding */
@@ -530,15 +530,15 @@ static void test_tcp_option_kinds(void **state)
     assert_int_equal(p.opts, MBX_OPT_TFO);
     /* malformed lists */
     static const uint8_t bad[][8] = {
-        {2, 3, 5, 1, 0, 0, 0, 0},    /* MSS of length 3 */
-        {99, 0, 0, 0, 0, 0, 0, 0},   /* length 0 */
-        {99, 1, 0, 0, 0, 0, 0, 0},   /* length 1 */
-        {1, 1, 1, 1, 1, 1, 1, 8},    /* a kind without its length byte */
-        {8, 10, 0, 0, 0, 0, 0, 0},   /* TS running past the header */
-        {5, 12, 0, 0, 0, 0, 0, 0},   /* SACK of 10 bytes of blocks */
-        {3, 4, 7, 0, 0, 0, 0, 0},    /* window scale of length 4 */
-        {4, 3, 0, 0, 0, 0, 0, 0},    /* SACK permitted of length 3 */
-        {34, 4, 0, 0, 0, 0, 0, 0},   /* TFO cookie of 2 bytes */
+        {2, 3, 5, 1, 0, 0, 0, 0},  /* MSS of length 3 */
+        {99, 0, 0, 0, 0, 0, 0, 0}, /* length 0 */
+        {99, 1, 0, 0, 0, 0, 0, 0}, /* length 1 */
+        {1, 1, 1, 1, 1, 1, 1, 8},  /* a kind without its length byte */
+        {8, 10, 0, 0, 0, 0, 0, 0}, /* TS running past the header */
+        {5, 12, 0, 0, 0, 0, 0, 0}, /* SACK of 10 bytes of blocks */
+        {3, 4, 7, 0, 0, 0, 0, 0},  /* window scale of length 4 */
+        {4, 3, 0, 0, 0, 0, 0, 0},  /* SACK permitted of length 3 */
+        {34, 4, 0, 0, 0, 0, 0, 0}, /* TFO cookie of 2 bytes */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         f = (struct fb){0};
@@ -561,8 +561,7 @@ static void test_truncated_payload(void **state)
     for (int i = 0; i < 100; i++)
         put8(&f, (unsigned)i);
     ip4_end(&f);
-    assert_int_equal(mbx_decode(&p, MBX_LINK_ETHERNET, f.b, 14 + 40 + 30, f.n, 0),
-                     MBX_DECODE_OK);
+    assert_int_equal(mbx_decode(&p, MBX_LINK_ETHERNET, f.b, 14 + 40 + 30, f.n, 0), MBX_DECODE_OK);
     assert_int_equal(p.pflags, MBX_PKT_TRUNCATED);
     assert_int_equal(p.payload_len, 30);
     assert_int_equal(p.ip_len, 140);
@@ -592,11 +591,11 @@ static void test_every_error_reason(void **state)
     struct mbx_pkt p;
     struct fb f;
     enum mbx_decode_err e;
-#define EXPECT(link, want)                                                                      \
-    do {                                                                                        \
-        e = dec(&p, link, &f);                                                                  \
-        assert_int_equal(e, want);                                                              \
-        seen[e] = true;                                                                         \
+#define EXPECT(link, want)                                                                         \
+    do {                                                                                           \
+        e = dec(&p, link, &f);                                                                     \
+        assert_int_equal(e, want);                                                                 \
+        seen[e] = true;                                                                            \
     } while (0)
 
     f = (struct fb){0};
@@ -704,14 +703,14 @@ static void test_error_names(void **state)
 /* ------------------------------------------------------------ real frames */
 
 struct real {
-    const char *file;  /* under MBX_SHARED_DIR/corpora */
-    int frame;         /* 1-based, as tshark counts */
-    uint32_t caplen;   /* frame.cap_len */
+    const char *file; /* under MBX_SHARED_DIR/corpora */
+    int frame;        /* 1-based, as tshark counts */
+    uint32_t caplen;  /* frame.cap_len */
     int nvlan;
-    uint16_t vlan;     /* vlan.id */
+    uint16_t vlan; /* vlan.id */
     const char *src, *dst;
-    uint32_t ip_len;   /* ip.len, or 40 + ipv6.plen */
-    uint8_t ttl;       /* ip.ttl or ipv6.hlim */
+    uint32_t ip_len; /* ip.len, or 40 + ipv6.plen */
+    uint8_t ttl;     /* ip.ttl or ipv6.hlim */
     uint16_t sport, dport;
     uint32_t seq, ack; /* tcp.seq_raw, tcp.ack_raw */
     uint8_t flags;     /* tcp.flags */
@@ -722,8 +721,8 @@ struct real {
     int wscale;        /* tcp.options.wscale.shift (-1: none) */
     bool ts;           /* has tcp.options.timestamp */
     uint32_t tsval, tsecr;
-    bool sack_perm;    /* tcp.options.sack_perm */
-    mbx_time time;     /* frame.time_epoch in ns */
+    bool sack_perm; /* tcp.options.sack_perm */
+    mbx_time time;  /* frame.time_epoch in ns */
 };
 
 /* tshark 4.0.17: tshark -r F -T fields -e frame.number -e frame.cap_len -e vlan.id
@@ -734,43 +733,232 @@ struct real {
  *   -e tcp.options.timestamp.tsecr -e tcp.options.sack_perm -e frame.time_epoch */
 static const struct real real_frames[] = {
     /* PPPoE session 0x002d, PPP protocol compressed to one byte */
-    {"suricata-verify/bug-4810/pppoe-session-http.pcap", 1, 81, 0, 0, "10.100.0.0",
-     "142.250.179.131", 60, 64, 57013, 80, 3569186388u, 0, 0x02, 65228, 0, 40, 1452, 7, true,
-     3417215587u, 0, true, 1630397211178354000ull},
-    {"suricata-verify/bug-4810/pppoe-session-http.pcap", 4, 150, 0, 0, "10.100.0.0",
-     "142.250.179.131", 129, 64, 57013, 80, 3569186389u, 1345046749u, 0x18, 514, 77, 32, 0, -1,
-     true, 3417215605u, 3787897935u, false, 1630397211190839000ull},
+    {"suricata-verify/bug-4810/pppoe-session-http.pcap",
+     1,
+     81,
+     0,
+     0,
+     "10.100.0.0",
+     "142.250.179.131",
+     60,
+     64,
+     57013,
+     80,
+     3569186388u,
+     0,
+     0x02,
+     65228,
+     0,
+     40,
+     1452,
+     7,
+     true,
+     3417215587u,
+     0,
+     true,
+     1630397211178354000ull},
+    {"suricata-verify/bug-4810/pppoe-session-http.pcap",
+     4,
+     150,
+     0,
+     0,
+     "10.100.0.0",
+     "142.250.179.131",
+     129,
+     64,
+     57013,
+     80,
+     3569186389u,
+     1345046749u,
+     0x18,
+     514,
+     77,
+     32,
+     0,
+     -1,
+     true,
+     3417215605u,
+     3787897935u,
+     false,
+     1630397211190839000ull},
     /* 802.1Q VLAN 3136 (TABLE.md calls the case QinQ; one tag is in the frames) */
-    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap", 1, 82, 1, 3136, "10.38.251.146",
-     "10.38.251.147", 60, 64, 33372, 80, 2627594568u, 0, 0x02, 29200, 0, 40, 1460, 7, true,
-     87113330u, 0, true, 1540604430000524000ull},
+    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap",
+     1,
+     82,
+     1,
+     3136,
+     "10.38.251.146",
+     "10.38.251.147",
+     60,
+     64,
+     33372,
+     80,
+     2627594568u,
+     0,
+     0x02,
+     29200,
+     0,
+     40,
+     1460,
+     7,
+     true,
+     87113330u,
+     0,
+     true,
+     1540604430000524000ull},
     /* untagged, 4 bytes after the datagram: not payload */
-    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap", 3, 78, 0, 0, "10.38.251.147",
-     "10.38.251.146", 60, 64, 80, 33372, 1513466457u, 2627594569u, 0x12, 28960, 0, 40, 1460, 7,
-     true, 87063393u, 87113580u, true, 1540604431000520000ull},
-    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap", 5, 209, 1, 3136, "10.38.251.146",
-     "10.38.251.147", 187, 64, 33372, 80, 2627594569u, 1513466458u, 0x18, 229, 135, 32, 0, -1,
-     true, 87113580u, 87063393u, false, 1540604431000521000ull},
+    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap",
+     3,
+     78,
+     0,
+     0,
+     "10.38.251.147",
+     "10.38.251.146",
+     60,
+     64,
+     80,
+     33372,
+     1513466457u,
+     2627594569u,
+     0x12,
+     28960,
+     0,
+     40,
+     1460,
+     7,
+     true,
+     87063393u,
+     87113580u,
+     true,
+     1540604431000520000ull},
+    {"suricata-verify/bug-4376/syn_retransmit_with_ts.pcap",
+     5,
+     209,
+     1,
+     3136,
+     "10.38.251.146",
+     "10.38.251.147",
+     187,
+     64,
+     33372,
+     80,
+     2627594569u,
+     1513466458u,
+     0x18,
+     229,
+     135,
+     32,
+     0,
+     -1,
+     true,
+     87113580u,
+     87063393u,
+     false,
+     1540604431000521000ull},
     /* IPv6 in VLAN 1111 */
-    {"suricata-verify/bug-814/input.pcap", 1, 78, 1, 1111, "fe80::20c:29ff:fef3:cf38",
-     "fe80::20c:29ff:faf2:ab42", 60, 64, 58307, 80, 3897641355u, 0, 0x02, 8192, 0, 20, 0, -1,
-     false, 0, 0, false, 1391789728392551000ull},
-    {"suricata-verify/bug-814/input.pcap", 4, 227, 1, 1111, "fe80::20c:29ff:fef3:cf38",
-     "fe80::20c:29ff:faf2:ab42", 209, 64, 58307, 80, 3897641356u, 3113692824u, 0x18, 8192, 149,
-     20, 0, -1, false, 0, 0, false, 1391789728395181000ull},
+    {"suricata-verify/bug-814/input.pcap",
+     1,
+     78,
+     1,
+     1111,
+     "fe80::20c:29ff:fef3:cf38",
+     "fe80::20c:29ff:faf2:ab42",
+     60,
+     64,
+     58307,
+     80,
+     3897641355u,
+     0,
+     0x02,
+     8192,
+     0,
+     20,
+     0,
+     -1,
+     false,
+     0,
+     0,
+     false,
+     1391789728392551000ull},
+    {"suricata-verify/bug-814/input.pcap",
+     4,
+     227,
+     1,
+     1111,
+     "fe80::20c:29ff:fef3:cf38",
+     "fe80::20c:29ff:faf2:ab42",
+     209,
+     64,
+     58307,
+     80,
+     3897641356u,
+     3113692824u,
+     0x18,
+     8192,
+     149,
+     20,
+     0,
+     -1,
+     false,
+     0,
+     0,
+     false,
+     1391789728395181000ull},
     /* plain Ethernet */
-    {"netem-http/client.pcap", 1, 74, 0, 0, "10.201.0.1", "10.201.0.2", 60, 64, 38504, 80,
-     852033414u, 0, 0x02, 64240, 0, 40, 1460, 10, true, 2994205047u, 0, true,
+    {"netem-http/client.pcap",
+     1,
+     74,
+     0,
+     0,
+     "10.201.0.1",
+     "10.201.0.2",
+     60,
+     64,
+     38504,
+     80,
+     852033414u,
+     0,
+     0x02,
+     64240,
+     0,
+     40,
+     1460,
+     10,
+     true,
+     2994205047u,
+     0,
+     true,
      1795645279005966000ull},
-    {"netem-http/client.pcap", 3, 66, 0, 0, "10.201.0.1", "10.201.0.2", 52, 64, 38504, 80,
-     852033415u, 369216730u, 0x10, 63, 0, 32, 0, -1, true, 2994205068u, 1872250355u, false,
+    {"netem-http/client.pcap",
+     3,
+     66,
+     0,
+     0,
+     "10.201.0.1",
+     "10.201.0.2",
+     52,
+     64,
+     38504,
+     80,
+     852033415u,
+     369216730u,
+     0x10,
+     63,
+     0,
+     32,
+     0,
+     -1,
+     true,
+     2994205068u,
+     1872250355u,
+     false,
      1795645279016517000ull},
 };
 
 /* Copies frame n (1-based) of a corpus file into a heap buffer of exactly its
  * captured length. */
-static uint8_t *load_frame(const char *rel, int n, uint32_t *caplen, uint32_t *wirelen,
-                           int *link, mbx_time *ts)
+static uint8_t *load_frame(const char *rel, int n, uint32_t *caplen, uint32_t *wirelen, int *link,
+                           mbx_time *ts)
 {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/corpora/%s", MBX_SHARED_DIR, rel);
@@ -908,11 +1096,9 @@ static void test_truncation_loop(void **state)
             } else {
                 /* headers whole: decoded, payload cut and flagged if bytes are missing */
                 assert_int_equal(e, MBX_DECODE_OK);
-                assert_int_equal(p.payload_len, n - hdr_end < full.payload_len
-                                                    ? n - hdr_end
-                                                    : full.payload_len);
-                assert_int_equal(!!(p.pflags & MBX_PKT_TRUNCATED),
-                                 n - hdr_end < full.payload_len);
+                assert_int_equal(p.payload_len,
+                                 n - hdr_end < full.payload_len ? n - hdr_end : full.payload_len);
+                assert_int_equal(!!(p.pflags & MBX_PKT_TRUNCATED), n - hdr_end < full.payload_len);
                 assert_true(p.payload + p.payload_len <= cut + n);
             }
             /* the same bytes under other link types must not crash either */
@@ -929,9 +1115,14 @@ static void test_truncation_loop(void **state)
 static void test_addr(void **state)
 {
     /* expected text: RFC 5952 section 4 examples, and the dotted quad */
-    static const char *const ok[] = {"10.0.0.1",    "255.255.255.255", "0.0.0.0",
-                                     "2001:db8::1", "::1",             "::",
-                                     "fe80::20c:29ff:fef3:cf38",       "2001:db8:0:1:1:1:1:1",
+    static const char *const ok[] = {"10.0.0.1",
+                                     "255.255.255.255",
+                                     "0.0.0.0",
+                                     "2001:db8::1",
+                                     "::1",
+                                     "::",
+                                     "fe80::20c:29ff:fef3:cf38",
+                                     "2001:db8:0:1:1:1:1:1",
                                      "2001:db8::1:0:0:1"};
     char buf[64];
     struct mbx_addr a;

@@ -38,7 +38,7 @@ static char tmpdir[256];
 struct rec {
     uint32_t sec, frac; /* frac: us or ns as the file says */
     uint32_t caplen, wirelen;
-    uint8_t fill;       /* every captured byte is fill + its index */
+    uint8_t fill; /* every captured byte is fill + its index */
 };
 
 /* Three records: a whole frame, a frame cut by the snap length, an empty one. */
@@ -396,13 +396,13 @@ static void test_truncated_records(void **state)
     /* record 1 at 24 (16 + 60), record 2 at 100 (16 + 10), record 3 at 126 */
     assert_int_equal(b.n, 24 + 76 + 26 + 16);
     struct {
-        size_t len;     /* bytes kept */
-        int whole;      /* records before the cut */
-        size_t off;     /* offset of the cut record */
+        size_t len; /* bytes kept */
+        int whole;  /* records before the cut */
+        size_t off; /* offset of the cut record */
     } cuts[] = {
-        {24 + 76 + 20, 1, 100},  /* inside record 2's data */
-        {24 + 76 + 5, 1, 100},   /* inside record 2's header */
-        {24 + 30, 0, 24},        /* inside record 1's data */
+        {24 + 76 + 20, 1, 100}, /* inside record 2's data */
+        {24 + 76 + 5, 1, 100},  /* inside record 2's header */
+        {24 + 30, 0, 24},       /* inside record 1's data */
         {24 + 76 + 26 + 15, 2, 126},
     };
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {

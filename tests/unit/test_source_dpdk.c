@@ -88,8 +88,9 @@ static void compare_with_file(struct mbx_source *d)
 
 static void test_dpdk_same_as_file(void **state)
 {
-    const char *eal[] = {"test_source_dpdk", "--no-huge", "-m", "512", "--no-pci", prefix,
-                         vdev, vdev1, "-l", "0", "--log-level=error"};
+    const char *eal[] = {
+        "test_source_dpdk", "--no-huge", "-m", "512", "--no-pci", prefix, vdev, vdev1, "-l", "0",
+        "--log-level=error"};
     int n = (int)(sizeof eal / sizeof eal[0]);
     char err[512] = "";
     uint16_t port = 0;
