@@ -855,7 +855,12 @@ static void resolve_module(struct mbxc *mc, struct ast_decl *d)
             }
             d->u.mod.state = it;
             struct ast_name *per = it->u.state.per;
-            if (resolve_flow_name(mc, per, false, "`state per` names a flow")) {
+            if (strcmp(per->name, "packet") == 0) {
+                struct diag_msg *m = diag_error(&mc->diag, per->loc,
+                                                "`state per packet`: state is kept per flow");
+                diag_hint(&mc->diag, m, "use `state per tcp` (or udp, or a user flow); a "
+                                        "table keyed by address outlives single packets");
+            } else if (resolve_flow_name(mc, per, false, "`state per` names a flow")) {
                 struct ast_name *imp = find_import(d, per->name);
                 if (!imp && !bad_import) {
                     struct diag_msg *m = diag_error(
@@ -2370,11 +2375,26 @@ static void warn_unused_imports(struct mbxc *mc, struct ast_decl *d)
                                               "module `%s` imports `%s` but handles none of its "
                                               "events",
                                               d->name, n->name);
-            diag_hint(&mc->diag, m, "remove the import, or add a handler such as `on %s`",
-                      strcmp(n->name, "packet") == 0 ? "pkt_in(p)"
-                      : strcmp(n->name, "tcp") == 0  ? "tcp.data(c, s)"
-                      : strcmp(n->name, "udp") == 0  ? "udp.data(c, s)"
-                                                     : "...");
+            /* an event of that type, with its parameter names, as the example */
+            struct ast_decl *ex = NULL;
+            for (struct unit *u = mc->units; u && !ex; u = u->next)
+                for (struct ast_decl *e = u->decls; e && !ex; e = e->next)
+                    if (e->kind == D_EVENT && !e->u.ev.derived && e->u.ev.root &&
+                        ((e->u.ev.owner == OWN_PACKET && !n->decl) ||
+                         (n->decl && e->u.ev.owner_flow == n->decl)) &&
+                        (!n->decl || !n->decl->unit->is_prelude ||
+                         strcmp(e->name, strcmp(n->name, "tcp") == 0 ? "tcp.data"
+                                                                    : "udp.data") == 0))
+                        ex = e;
+            if (!ex) {
+                diag_hint(&mc->diag, m, "remove the import");
+                continue;
+            }
+            char *params = arena_strdup(&mc->arena, "");
+            for (struct ast_field *p = ex->u.ev.params; p; p = p->next)
+                params = arena_printf(&mc->arena, "%s%s%s", params, p->index ? ", " : "", p->name);
+            diag_hint(&mc->diag, m, "remove the import, or add a handler such as `on %s(%s) { }`",
+                      ex->name, params);
         }
     }
 }

@@ -70,6 +70,8 @@ cases = {
 "state_twice": M % "    state per tcp { a: int = 0; }\n    state per tcp { b: int = 0; }\n    on tcp.syn(c) { state.a += 1; }",
 "state_not_imported": "module m {\n    import udp;\n    state per tcp { a: int = 0; }\n    on udp.data(c, s) { }\n}\n",
 "handler_not_imported": "use std.http;\nmodule m {\n    import tcp;\n    on tcp.syn(c) { }\n    on http_request(s) { log(\"req\", uri = s.uri); }\n}\n",
+"state_per_packet": "module m {\n    import packet;\n    state per packet { n: int = 0; }\n    on pkt_in(p) { }\n}\n",
+"warn_unused_import_user_flow": "// mbxc-args: -Werror=unused-import\nuse std.http;\nmodule m {\n    import tcp, http_session;\n    on tcp.syn(c) { }\n}\n",
 "handler_arity": M % "    on tcp.rexmit(c, s) { }",
 "handler_bound_twice": M % "    on tcp.data(c, c) { }",
 "handler_unknown_event": M % "    on tcp.dta(c, s) { }",
