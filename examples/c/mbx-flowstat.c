@@ -5,10 +5,10 @@
  * capture with both inferred halves (no stream buffers: nobody reads bytes) and,
  * when a connection ends (FIN, RST, idle timeout, eviction, end of capture),
  * keeps a row (packets that still come after the end, such as a last ACK, are
- * added to it, as the engine counts them): flow id, client and server endpoints, each side's final RFC 9293
- * state, the packets and IP bytes each side sent, and how it ended.  At the end
- * the rows are printed in flow-id order, then a totals line.  Packets and
- * bytes are per sending side ("cli" = what the client sent).
+ * added to it, as the engine counts them): flow id, client and server endpoints, each side's final
+ * RFC 9293 state, the packets and IP bytes each side sent, and how it ended.  At the end the rows
+ * are printed in flow-id order, then a totals line.  Packets and bytes are per sending side ("cli"
+ * = what the client sent).
  *
  *   mbx-flowstat -r CAPTURE [--max-flows N]
  *
@@ -27,11 +27,11 @@
 #include <mbx.h>
 
 struct fs_row {
-    uint64_t id;                 /* flow id */
-    char cli[64], srv[64];       /* "addr:port" ("[v6]:port") */
-    enum mbx_tcp_state st[2];    /* final state per side */
-    uint64_t pkts[2], bytes[2];  /* sent per side */
-    enum mbx_flow_end end;       /* how it ended */
+    uint64_t id;                /* flow id */
+    char cli[64], srv[64];      /* "addr:port" ("[v6]:port") */
+    enum mbx_tcp_state st[2];   /* final state per side */
+    uint64_t pkts[2], bytes[2]; /* sent per side */
+    enum mbx_flow_end end;      /* how it ended */
 };
 
 /* Per-flow extension: the row taken when the connection ended (index + 1). */
@@ -138,8 +138,12 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":r:m:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': capture = optarg; break;
-        case 'h': fputs(fs_help, stdout); return 0;
+        case 'r':
+            capture = optarg;
+            break;
+        case 'h':
+            fputs(fs_help, stdout);
+            return 0;
         case 'm': {
             char *end;
             errno = 0;
@@ -150,7 +154,8 @@ int main(int argc, char **argv)
             cfg.max_flows = (uint32_t)v;
             break;
         }
-        case ':': return fs_usage("option '%s' needs an argument", argv[optind - 1]);
+        case ':':
+            return fs_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt != 0 && optopt != '?')
                 return fs_usage("unknown option '-%c'", optopt);

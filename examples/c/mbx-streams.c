@@ -76,13 +76,13 @@ static const char ms_usage[] =
 
 /* Per-connection state, kept in the flow's extension slot. */
 struct ms_flow {
-    int fd[2];        /* open stream file per side, -1 if not open */
-    int slot[2];      /* index in ms_open[], -1 if not open */
-    uint64_t pos[2];  /* file offset of the next byte per side */
-    uint32_t n;       /* connections seen before on this 4-tuple */
-    bool named;       /* n assigned */
-    bool created[2];  /* file created (later opens append) */
-    bool done;        /* ended: record taken, files closed */
+    int fd[2];          /* open stream file per side, -1 if not open */
+    int slot[2];        /* index in ms_open[], -1 if not open */
+    uint64_t pos[2];    /* file offset of the next byte per side */
+    uint32_t n;         /* connections seen before on this 4-tuple */
+    bool named;         /* n assigned */
+    bool created[2];    /* file created (later opens append) */
+    bool done;          /* ended: record taken, files closed */
     struct ms_rec *rec; /* the record, once ended */
 };
 
@@ -90,16 +90,16 @@ struct ms_flow {
  * change it any more (its flow has left the engine's table); packets that still
  * come after the end (late ACKs, retransmissions) are added to it. */
 struct ms_rec {
-    uint64_t id;                   /* flow id */
-    struct mbx_addr addr[2];       /* client, server */
-    uint16_t port[2];              /* client, server */
-    uint32_t n;                    /* reuse number of the 4-tuple */
-    bool midstream;                /* picked up without a handshake */
-    bool written;                  /* already in flows.jsonl */
-    enum mbx_flow_end end;         /* how it ended */
-    mbx_time start, last;          /* first and last packet */
-    char cid[64];                  /* community_id */
-    struct mbx_half_info h[2];     /* per side, as at the end plus later packets */
+    uint64_t id;               /* flow id */
+    struct mbx_addr addr[2];   /* client, server */
+    uint16_t port[2];          /* client, server */
+    uint32_t n;                /* reuse number of the 4-tuple */
+    bool midstream;            /* picked up without a handshake */
+    bool written;              /* already in flows.jsonl */
+    enum mbx_flow_end end;     /* how it ended */
+    mbx_time start, last;      /* first and last packet */
+    char cid[64];              /* community_id */
+    struct mbx_half_info h[2]; /* per side, as at the end plus later packets */
 };
 
 /* One key of the 4-tuple reuse table. */
@@ -115,22 +115,22 @@ struct ms_open_slot {
 };
 
 struct ms {
-    const char *dir;                        /* output folder, NULL with --count */
-    bool count_only;                        /* --count */
-    int ext;                                /* extension slot of struct ms_flow */
-    struct mbx_out *out;                    /* flows.jsonl */
-    struct ms_tuple *tuples;                /* reuse table (open addressing) */
-    size_t ntuples, tuple_cap;              /* entries used, capacity (power of 2) */
-    struct ms_open_slot open[MS_MAX_OPEN];  /* open stream files */
-    int clock;                              /* next slot to reuse */
-    bool write_failed;                      /* an output write failed */
-    uint64_t conns;                         /* connections ended */
-    uint64_t delivered[2], gap_bytes[2];    /* totals per side */
-    uint64_t depth_bytes[2];                /* totals per side */
-    struct ms_rec **recs;                   /* records taken, in end order */
-    size_t nrecs, rec_cap, nwritten;        /* taken, capacity, written (a prefix) */
-    int late_sub;                           /* per-flow pkt_in: packets after the end */
-    mbx_time linger;                        /* after this idle time an ended flow is gone */
+    const char *dir;                       /* output folder, NULL with --count */
+    bool count_only;                       /* --count */
+    int ext;                               /* extension slot of struct ms_flow */
+    struct mbx_out *out;                   /* flows.jsonl */
+    struct ms_tuple *tuples;               /* reuse table (open addressing) */
+    size_t ntuples, tuple_cap;             /* entries used, capacity (power of 2) */
+    struct ms_open_slot open[MS_MAX_OPEN]; /* open stream files */
+    int clock;                             /* next slot to reuse */
+    bool write_failed;                     /* an output write failed */
+    uint64_t conns;                        /* connections ended */
+    uint64_t delivered[2], gap_bytes[2];   /* totals per side */
+    uint64_t depth_bytes[2];               /* totals per side */
+    struct ms_rec **recs;                  /* records taken, in end order */
+    size_t nrecs, rec_cap, nwritten;       /* taken, capacity, written (a prefix) */
+    int late_sub;                          /* per-flow pkt_in: packets after the end */
+    mbx_time linger;                       /* after this idle time an ended flow is gone */
 };
 
 static struct ms ms;
@@ -559,10 +559,14 @@ int main(int argc, char **argv)
     }
 
     static const struct option opts[] = {
-        {"read", required_argument, NULL, 'r'},   {"dir", required_argument, NULL, 'd'},
-        {"count", no_argument, NULL, 'c'},        {"policy", required_argument, NULL, 'p'},
-        {"max-flows", required_argument, NULL, 'm'}, {"depth", required_argument, NULL, 'D'},
-        {"stats", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
+        {"read", required_argument, NULL, 'r'},
+        {"dir", required_argument, NULL, 'd'},
+        {"count", no_argument, NULL, 'c'},
+        {"policy", required_argument, NULL, 'p'},
+        {"max-flows", required_argument, NULL, 'm'},
+        {"depth", required_argument, NULL, 'D'},
+        {"stats", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
@@ -570,11 +574,21 @@ int main(int argc, char **argv)
     uint64_t v;
     while ((c = getopt_long(argc, argv, ":r:d:cp:m:D:sh", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': capture = optarg; break;
-        case 'd': ms.dir = optarg; break;
-        case 'c': ms.count_only = true; break;
-        case 's': stats = true; break;
-        case 'h': fputs(ms_usage, stdout); return 0;
+        case 'r':
+            capture = optarg;
+            break;
+        case 'd':
+            ms.dir = optarg;
+            break;
+        case 'c':
+            ms.count_only = true;
+            break;
+        case 's':
+            stats = true;
+            break;
+        case 'h':
+            fputs(ms_usage, stdout);
+            return 0;
         case 'p':
             if (strcmp(optarg, "first") == 0)
                 cfg.policy = MBX_POLICY_FIRST;
@@ -594,7 +608,8 @@ int main(int argc, char **argv)
                 return ms_bad_usage("--depth needs a positive number of bytes, not '%s'", optarg);
             cfg.stream_depth = v;
             break;
-        case ':': return ms_bad_usage("option '%s' needs an argument", argv[optind - 1]);
+        case ':':
+            return ms_bad_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt != 0 && optopt != '?')
                 return ms_bad_usage("unknown option '-%c'", optopt);
@@ -682,7 +697,8 @@ int main(int argc, char **argv)
                " depth c2s %" PRIu64 " s2c %" PRIu64 "\n",
                ms.delivered[0], ms.delivered[1], ms.gap_bytes[0], ms.gap_bytes[1],
                ms.depth_bytes[0], ms.depth_bytes[1]);
-        printf("seconds %.3f pps %.0f Gbit/s %.3f\n", secs, secs > 0 ? (double)st.packets / secs : 0,
+        printf("seconds %.3f pps %.0f Gbit/s %.3f\n", secs,
+               secs > 0 ? (double)st.packets / secs : 0,
                secs > 0 ? (double)st.bytes * 8 / secs / 1e9 : 0);
     }
     if (stats)

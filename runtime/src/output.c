@@ -32,19 +32,19 @@
 
 #include "mbx.h"
 
-#define OUT_BUF_SIZE (256 * 1024) /* bytes buffered before a write(2) */
-#define OUT_MAX_DEPTH 32          /* nesting levels of objects and arrays */
+#define OUT_BUF_SIZE  (256 * 1024) /* bytes buffered before a write(2) */
+#define OUT_MAX_DEPTH 32           /* nesting levels of objects and arrays */
 
 struct mbx_out {
-    int fd;                          /* where lines go */
-    bool own_fd;                     /* close fd at mbx_out_close (not stdout) */
-    bool failed;                     /* a write failed; later output is discarded */
-    int depth;                       /* open levels: 0 outside a record, 1 its top object */
-    int excess;                      /* levels opened past OUT_MAX_DEPTH (written as null) */
-    bool first[OUT_MAX_DEPTH];       /* no member written yet at this level */
-    char close_ch[OUT_MAX_DEPTH];    /* '}' or ']' closing each level */
-    size_t len;                      /* bytes in buf */
-    char buf[OUT_BUF_SIZE];          /* pending output */
+    int fd;                       /* where lines go */
+    bool own_fd;                  /* close fd at mbx_out_close (not stdout) */
+    bool failed;                  /* a write failed; later output is discarded */
+    int depth;                    /* open levels: 0 outside a record, 1 its top object */
+    int excess;                   /* levels opened past OUT_MAX_DEPTH (written as null) */
+    bool first[OUT_MAX_DEPTH];    /* no member written yet at this level */
+    char close_ch[OUT_MAX_DEPTH]; /* '}' or ']' closing each level */
+    size_t len;                   /* bytes in buf */
+    char buf[OUT_BUF_SIZE];       /* pending output */
 };
 
 /* ------------------------------------------------------------------ buffer */
@@ -151,13 +151,27 @@ static void out_quoted(struct mbx_out *o, const uint8_t *s, size_t n)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t elen = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';

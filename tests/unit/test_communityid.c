@@ -89,9 +89,9 @@ static void test_short_buffer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_tcp),       cmocka_unit_test(test_spec_udp),
-        cmocka_unit_test(test_tshark_ipv6),    cmocka_unit_test(test_tshark_ipv4),
-        cmocka_unit_test(test_same_address),   cmocka_unit_test(test_short_buffer),
+        cmocka_unit_test(test_spec_tcp),     cmocka_unit_test(test_spec_udp),
+        cmocka_unit_test(test_tshark_ipv6),  cmocka_unit_test(test_tshark_ipv4),
+        cmocka_unit_test(test_same_address), cmocka_unit_test(test_short_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,8 +64,9 @@ static void test_timestamp(void **state)
     mbx_out_begin(o, 0, "epoch", NULL);
     mbx_out_end(o);
     char *s = close_and_read(o, NULL);
-    assert_string_equal(s, "{\"timestamp\":\"2013-01-30T09:51:52.123456+0000\",\"event_type\":\"test\"}\n"
-                           "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"epoch\"}\n");
+    assert_string_equal(
+        s, "{\"timestamp\":\"2013-01-30T09:51:52.123456+0000\",\"event_type\":\"test\"}\n"
+           "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"epoch\"}\n");
     free(s);
 }
 
@@ -75,9 +76,9 @@ static void test_timestamp(void **state)
  * three-byte sequence, so E2 and the stray 82 are each written as \u00XX. */
 static void test_escaping(void **state)
 {
-    static const unsigned char raw[] = {0x00, 0x01, '"',  '\\', '\n', '\t', '\r', 0x08, 0x0c, 0x1f,
-                                        0x7f, 0xc3, 0xa9, 0xff, 0xe2, 0x82, 'A',  0xed, 0xa0, 0x80,
-                                        0xf0, 0x9f, 0x98, 0x80, 0xc0, 0xaf, '/'};
+    static const unsigned char raw[] = {0x00, 0x01, '"',  '\\', '\n', '\t', '\r', 0x08, 0x0c,
+                                        0x1f, 0x7f, 0xc3, 0xa9, 0xff, 0xe2, 0x82, 'A',  0xed,
+                                        0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80, 0xc0, 0xaf, '/'};
     struct mbx_out *o = open_tmp();
     mbx_out_begin(o, 0, "esc", NULL);
     mbx_out_strn(o, "s", raw, sizeof(raw));
@@ -85,16 +86,17 @@ static void test_escaping(void **state)
     mbx_out_str(o, "null", NULL);
     mbx_out_end(o);
     char *s = close_and_read(o, NULL);
-    assert_string_equal(s, "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"esc\","
-                           "\"s\":\"\\u0000\\u0001\\\"\\\\\\n\\t\\r\\b\\f\\u001f\\u007f\xc3\xa9"
-                           "\\u00ff\\u00e2\\u0082A"
-                           /* ED A0 80 would be a surrogate (U+D800): three escapes */
-                           "\\u00ed\\u00a0\\u0080"
-                           /* F0 9F 98 80 is U+1F600, well-formed: kept */
-                           "\xf0\x9f\x98\x80"
-                           /* C0 AF is an overlong '/': two escapes */
-                           "\\u00c0\\u00af/\","
-                           "\"k\\\"ey\":\"plain\",\"null\":null}\n");
+    assert_string_equal(s,
+                        "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"esc\","
+                        "\"s\":\"\\u0000\\u0001\\\"\\\\\\n\\t\\r\\b\\f\\u001f\\u007f\xc3\xa9"
+                        "\\u00ff\\u00e2\\u0082A"
+                        /* ED A0 80 would be a surrogate (U+D800): three escapes */
+                        "\\u00ed\\u00a0\\u0080"
+                        /* F0 9F 98 80 is U+1F600, well-formed: kept */
+                        "\xf0\x9f\x98\x80"
+                        /* C0 AF is an overlong '/': two escapes */
+                        "\\u00c0\\u00af/\","
+                        "\"k\\\"ey\":\"plain\",\"null\":null}\n");
     free(s);
 }
 
@@ -135,11 +137,12 @@ static void test_members_and_nesting(void **state)
     mbx_out_uint(o, "x", 7);
     mbx_out_end(o);
     char *s = close_and_read(o, NULL);
-    assert_string_equal(s, "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"t\","
-                           "\"obj\":{\"neg\":-9223372036854775808,\"max\":18446744073709551615,"
-                           "\"yes\":true,\"no\":false,\"half\":0.5,\"nan\":null,\"hex\":\"dead000f\","
-                           "\"arr\":[1,\"two\",{},[]],\"v4\":\"10.0.0.1\",\"v6\":\"2001:db8::1\"},"
-                           "\"left_open\":{\"x\":7}}\n");
+    assert_string_equal(s,
+                        "{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"t\","
+                        "\"obj\":{\"neg\":-9223372036854775808,\"max\":18446744073709551615,"
+                        "\"yes\":true,\"no\":false,\"half\":0.5,\"nan\":null,\"hex\":\"dead000f\","
+                        "\"arr\":[1,\"two\",{},[]],\"v4\":\"10.0.0.1\",\"v6\":\"2001:db8::1\"},"
+                        "\"left_open\":{\"x\":7}}\n");
     free(s);
 }
 
@@ -193,8 +196,10 @@ static void test_large_output(void **state)
     }
     size_t n;
     char *s = close_and_read(o, &n);
-    size_t line = strlen("{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"big\","
-                         "\"i\":,\"s\":\"\"}\n") + sizeof(big);
+    size_t line =
+        strlen("{\"timestamp\":\"1970-01-01T00:00:00.000000+0000\",\"event_type\":\"big\","
+               "\"i\":,\"s\":\"\"}\n") +
+        sizeof(big);
     size_t want = 0;
     for (int i = 0; i < 200; i++)
         want += line + (i < 10 ? 1 : i < 100 ? 2 : 3);
@@ -232,8 +237,9 @@ static void test_stats_record(void **state)
     struct mbx_out *o = open_tmp();
     mbx_stats_write(&st, o, 1359539512000000000ull);
     char *s = close_and_read(o, NULL);
-    const char *head = "{\"timestamp\":\"2013-01-30T09:51:52.000000+0000\",\"event_type\":\"stats\","
-                       "\"stats\":{\"packets\":12,\"bytes\":3456,\"decoded\":0,\"decode_errors\":3,";
+    const char *head =
+        "{\"timestamp\":\"2013-01-30T09:51:52.000000+0000\",\"event_type\":\"stats\","
+        "\"stats\":{\"packets\":12,\"bytes\":3456,\"decoded\":0,\"decode_errors\":3,";
     assert_memory_equal(s, head, strlen(head));
     assert_non_null(strstr(s, ",\"gap_bytes\":2902,"));
     assert_non_null(strstr(s, ",\"div_by_zero\":1,\"decode_error_reasons\":{\"TRUNC_L2\":0,"));
@@ -267,9 +273,9 @@ static void test_stats_record(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timestamp),   cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_timestamp),           cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_members_and_nesting), cmocka_unit_test(test_misuse),
-        cmocka_unit_test(test_large_output), cmocka_unit_test(test_open_error),
+        cmocka_unit_test(test_large_output),        cmocka_unit_test(test_open_error),
         cmocka_unit_test(test_stats_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
