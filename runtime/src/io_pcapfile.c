@@ -122,9 +122,9 @@ struct mbx_source *pcapf_open(const char *path, int fd, uint64_t size, char *err
         src_errf(err, errlen, "%s: cannot map: %s", path, strerror(merr));
         return NULL;
     }
-    /* read ahead aggressively; pages behind us are dropped first under pressure */
+    /* read ahead aggressively, and drop pages behind us first under pressure (no
+     * MADV_WILLNEED: on a capture larger than memory it would read it all ahead) */
     madvise(map, (size_t)size, MADV_SEQUENTIAL);
-    madvise(map, (size_t)size, MADV_WILLNEED);
     struct pcapf *r = calloc(1, sizeof *r);
     if (!r) {
         src_errf(err, errlen, "%s: out of memory", path);
