@@ -173,7 +173,7 @@ enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *d
 struct mbx_frame {
     const uint8_t *data;      /* first byte of the link-layer frame */
     uint32_t caplen, wirelen; /* captured and on-the-wire lengths (wirelen >= caplen) */
-    mbx_time ts;              /* capture time in ns (DPDK without a timestamp: wall clock) */
+    mbx_time ts;              /* capture time in ns (DPDK, not net_pcap: wall clock) */
     int linktype;             /* enum mbx_linktype (LINKTYPE_ value) */
     void *priv;               /* the source's handle on the frame (a DPDK mbuf) */
 };
@@ -185,9 +185,10 @@ struct mbx_source;
  * "-" (standard input) and other non-seekable files go through libpcap.
  * On failure returns NULL and writes one line saying why into err, starting
  * with the path: "x.txt: not a pcap or pcapng capture", "x.pcap: empty file, not
- * a capture", "x.pcap: truncated global header (10 of 24 bytes)", or the system's
- * reason ("No such file or directory").  A record whose caplen exceeds the
- * file's snap length or 256 KiB ends the input with -EINVAL. */
+ * a capture", "x.pcap: truncated pcap global header (10 of 24 bytes)", "d: is a
+ * directory, not a capture", or the system's reason ("x.pcap: No such file or
+ * directory").  A record whose caplen exceeds the file's snap length (or 256 KiB)
+ * ends the input with -EINVAL after the records before it. */
 struct mbx_source *mbx_source_open_file(const char *path, char *err, size_t errlen);
 /* Live capture through libpcap (immediate mode, promiscuous, snap length
  * 262144).  mbx_source_next() returns -EAGAIN when nothing arrived in 100 ms. */
