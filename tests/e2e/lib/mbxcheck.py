@@ -11,6 +11,7 @@ Subcommands (each prints what it found; exit status 0 = the check holds):
                            gap_bytes of its direction in DIR/flows.jsonl
   get JSONL N PATH         print field PATH (a.b.c) of record N (in flow_id order)
   count JSONL              number of records
+  flat JSONL               every leaf as "N<TAB>path<TAB>value" (for lib/common.sh)
   cid JSONL PCAP           community_id of every record equals tshark's for the tuple
   interleave DIR TEXT      TEXT (PcapPlusPlus's expected output: both sides' data in
                            delivery order, "[N bytes missing]" for holes) is an
@@ -170,6 +171,18 @@ def get(rec, path):
 def cmd_get(jsonl, n, path):
     v = get(load(jsonl)[int(n)], path)
     print(json.dumps(v) if not isinstance(v, str) else v)
+    return 0
+
+
+def cmd_flat(jsonl):
+    def walk(n, prefix, v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(n, prefix + [k], x)
+        else:
+            print("%d\t%s\t%s" % (n, ".".join(prefix), v if isinstance(v, str) else json.dumps(v)))
+    for n, r in enumerate(load(jsonl)):
+        walk(n, [], r)
     return 0
 
 
@@ -355,7 +368,7 @@ def cmd_cut(src, out, where):
 
 def main():
     cmds = {"bodies": cmd_bodies, "tcpflow": cmd_tcpflow, "sizes": cmd_sizes, "get": cmd_get,
-            "count": lambda j: print(len(load(j))) or 0, "cid": cmd_cid,
+            "count": lambda j: print(len(load(j))) or 0, "flat": cmd_flat, "cid": cmd_cid,
             "garbage": cmd_garbage, "interleave": cmd_interleave, "holesha": cmd_holesha, "synth": cmd_synth, "cut": cmd_cut}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
