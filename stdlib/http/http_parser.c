@@ -41,6 +41,7 @@ enum http_state {
 };
 
 enum http_enc { ENC_GZIP = 1, ENC_DEFLATE = 2 };
+enum http_hdr { HDR_OTHER = 0, HDR_TE, HDR_CE }; /* headers whose folded lines matter */
 
 #define HTTP_MP_BOUNDARY_MAX 70 /* RFC 2046 5.1.1 */
 
@@ -88,7 +89,8 @@ struct http_half {
     bool has_cur;                    /* cur names a transaction */
     uint64_t cur;                    /* the transaction this direction is on */
     /* framing of the message being parsed, from its headers */
-    bool chunked;                    /* Transfer-Encoding ends in chunked */
+    bool chunked;                    /* Transfer-Encoding names chunked */
+    bool chunked_any;                /* some Transfer-Encoding token held "chunked" */
     bool te;                         /* a Transfer-Encoding header was present */
     bool has_cl;                     /* a valid Content-Length was present */
     bool cl_bad;                     /* an invalid Content-Length was present */
@@ -99,6 +101,9 @@ struct http_half {
     bool enc_many;                   /* more than HTTP_MAX_LAYERS listed */
     int status;                      /* response: status of this message */
     char boundary[HTTP_MP_BOUNDARY_MAX + 1]; /* multipart/form-data boundary, "" if none */
+    char dispo[MBX_HTTP_FIELD_MAX];  /* Content-Disposition filename, "" if none */
+    int last_hdr;                    /* enum http_hdr of the last header line */
+    bool first_chunk;                /* the next chunk size line is the body's first */
     struct http_body body;           /* the body in progress */
 };
 
@@ -329,29 +334,14 @@ static void file_write(struct http_parser *p, enum http_dir d, const uint8_t *da
 }
 
 /* Content-Disposition: form-data; name="f"; filename="a.bin" -> a.bin */
+static void disposition_filename(const uint8_t *s, size_t n, char *out, size_t cap);
+
 static void mp_header(struct http_mp *m, const uint8_t *s, size_t n)
 {
     static const char cd[] = "content-disposition:";
     if (n < sizeof cd - 1 || strncasecmp((const char *)s, cd, sizeof cd - 1) != 0)
         return;
-    for (size_t i = sizeof cd - 1; i + 9 <= n; i++) {
-        if (strncasecmp((const char *)s + i, "filename=", 9) != 0
-            || (i > 0 && s[i - 1] != ' ' && s[i - 1] != ';' && s[i - 1] != '\t'))
-            continue;
-        size_t a = i + 9, e;
-        if (a < n && s[a] == '"') {
-            a++;
-            for (e = a; e < n && s[e] != '"'; e++)
-                ;
-        } else {
-            for (e = a; e < n && s[e] != ';' && s[e] != ' '; e++)
-                ;
-        }
-        size_t len = e - a < sizeof m->fname - 1 ? e - a : sizeof m->fname - 1;
-        memcpy(m->fname, s + a, len);
-        m->fname[len] = '\0';
-        return;
-    }
+    disposition_filename(s + sizeof cd - 1, n - (sizeof cd - 1), m->fname, sizeof m->fname);
 }
 
 /* Bytes of a part's content (or of the preamble/epilogue, dropped). */
@@ -545,6 +535,8 @@ static void body_begin(struct http_parser *p, enum http_dir d)
         memcpy(b->name, u, n);
         b->name[n] = '\0';
     }
+    if (h->dispo[0]) /* as Suricata: Content-Disposition's filename names the file */
+        snprintf(b->name, sizeof b->name, "%s", h->dispo);
     b->info.tx = tx;
     b->info.side = d == HTTP_DIR_REQ ? MBX_CLIENT : MBX_SERVER;
     b->info.name = b->name;
@@ -662,12 +654,14 @@ static void body_end(struct http_parser *p, enum http_dir d, bool truncated)
 
 static void reset_framing(struct http_half *h)
 {
-    h->chunked = h->te = h->has_cl = h->cl_bad = false;
+    h->chunked = h->chunked_any = h->te = h->has_cl = h->cl_bad = false;
     h->cl = 0;
     h->nenc = 0;
     h->enc_unknown = h->enc_many = false;
     h->status = 0;
     h->boundary[0] = '\0';
+    h->dispo[0] = '\0';
+    h->last_hdr = HDR_OTHER;
     h->hdr_bytes = 0;
     h->hdr_over = false;
 }
@@ -737,6 +731,7 @@ static void headers_done(struct http_parser *p, enum http_dir d)
         if (h->chunked) {
             body_begin(p, d);
             h->st = ST_CHUNK_SIZE;
+            h->first_chunk = true;
         } else if (h->has_cl && h->cl > 0 && !h->te) {
             body_begin(p, d);
             h->st = ST_BODY_LEN;
@@ -766,6 +761,7 @@ static void headers_done(struct http_parser *p, enum http_dir d)
     } else if (h->chunked) {
         body_begin(p, d);
         h->st = ST_CHUNK_SIZE;
+        h->first_chunk = true;
     } else if (h->has_cl && !h->te) {
         if (h->cl == 0) {
             msg_end(p, d, false);
@@ -835,7 +831,13 @@ static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t 
         if (tn == 0)
             continue;
         if (te) {
-            last_chunked = ieq(t, tn, "chunked");
+            /* as libhtp: "chunked" anywhere in the token ("xchunked",
+             * "chunked-x" in http-evader) means chunked */
+            last_chunked = false;
+            for (size_t k = 0; k + 7 <= tn && !last_chunked; k++)
+                last_chunked = strncasecmp((const char *)t + k, "chunked", 7) == 0;
+            if (last_chunked)
+                h->chunked_any = true;
             continue;
         }
         int kind = 0;
@@ -861,7 +863,31 @@ static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t 
     }
     if (te) {
         h->te = true;
-        h->chunked = last_chunked;
+        h->chunked = last_chunked || h->chunked_any;
+    }
+}
+
+/* "attachment; filename="a.txt"" -> a.txt (RFC 6266; also a multipart
+ * part's form-data disposition). */
+static void disposition_filename(const uint8_t *s, size_t n, char *out, size_t cap)
+{
+    for (size_t i = 0; i + 9 <= n; i++) {
+        if (strncasecmp((const char *)s + i, "filename=", 9) != 0
+            || (i > 0 && s[i - 1] != ' ' && s[i - 1] != ';' && s[i - 1] != '\t'))
+            continue;
+        size_t a = i + 9, e;
+        if (a < n && s[a] == '"') {
+            a++;
+            for (e = a; e < n && s[e] != '"'; e++)
+                ;
+        } else {
+            for (e = a; e < n && s[e] != ';' && s[e] != ' '; e++)
+                ;
+        }
+        size_t len = e - a < cap - 1 ? e - a : cap - 1;
+        memcpy(out, s + a, len);
+        out[len] = '\0';
+        return;
     }
 }
 
@@ -895,17 +921,39 @@ static void header_line(struct http_parser *p, enum http_dir d, const uint8_t *s
 {
     struct http_half *h = &p->h[d];
     struct mbx_http_tx *tx = cur_tx(p, d);
-    if (s[0] == ' ' || s[0] == '\t')
-        return; /* obsolete line folding: the fields we keep do not need it */
+    const uint8_t *name, *val;
+    size_t nn, vn;
+    if (s[0] == ' ' || s[0] == '\t') {
+        /* obsolete line folding: more of the previous header's value; only
+         * the framing headers need it ("Transfer-Encoding:\r\n chunked") */
+        anomaly(p, tx, MBX_HTTP_ANOM_OBS_FOLD);
+        val = s;
+        vn = n;
+        trim(&val, &vn);
+        if (h->last_hdr == HDR_TE)
+            parse_codings(p, d, val, vn, true);
+        else if (h->last_hdr == HDR_CE)
+            parse_codings(p, d, val, vn, false);
+        return;
+    }
+    h->last_hdr = HDR_OTHER;
     const uint8_t *colon = memchr(s, ':', n);
     if (!colon) {
         anomaly(p, tx, MBX_HTTP_ANOM_HEADER_INVALID);
         return;
     }
-    const uint8_t *name = s, *val = colon + 1;
-    size_t nn = (size_t)(colon - s), vn = n - nn - 1;
+    name = s;
+    val = colon + 1;
+    nn = (size_t)(colon - s);
+    vn = n - nn - 1;
     trim(&name, &nn);
     trim(&val, &vn);
+    if (ieq(name, nn, "transfer-encoding"))
+        h->last_hdr = HDR_TE;
+    else if (ieq(name, nn, "content-encoding"))
+        h->last_hdr = HDR_CE;
+    if (ieq(name, nn, "content-disposition") && !h->dispo[0])
+        disposition_filename(val, vn, h->dispo, sizeof h->dispo);
     if (ieq(name, nn, "content-length"))
         parse_content_length(p, d, val, vn);
     else if (ieq(name, nn, "transfer-encoding"))
@@ -1041,12 +1089,16 @@ static bool status_line(struct http_parser *p, const uint8_t *s, size_t n, bool 
     return true;
 }
 
-static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n)
+/* A chunk size line.  raw: the line's length before its CR was cut. */
+static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_t *s, size_t n,
+                            size_t raw)
 {
     struct http_half *h = &p->h[d];
     size_t i = 0, sig = 0, digits = 0;
     uint64_t v = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    if (n == 0)
+        return; /* a stray empty line before a size (http-evader "lf-size") */
+    while (i < n && isspace(s[i]))
         i++;
     for (; i < n && isxdigit(s[i]); i++, digits++) {
         int x = isdigit(s[i]) ? s[i] - '0' : tolower(s[i]) - 'a' + 10;
@@ -1055,9 +1107,37 @@ static void chunk_size_line(struct http_parser *p, enum http_dir d, const uint8_
         sig++;
         v = (v << 4) | (uint64_t)x;
     }
+    /* As libhtp: what follows the digits (extensions, or junk such as "fx",
+     * "f,", "f\\0" in http-evader) is ignored; the size must not be absurd. */
     bool ok = digits > 0 && sig <= 15; /* 2^60 bytes: anything above is an attack */
     if (ok && i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t')
-        ok = false;
+        anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_CHUNK_FRAMING);
+    if (digits == 0 && h->first_chunk) {
+        /* "Transfer-Encoding: chunked" over a body that is not: the first
+         * line is body (as libhtp, which http-evader's "do_clen" cases
+         * show); the body then runs by Content-Length or to the close. */
+        static const uint8_t crlf[2] = {'\r', '\n'};
+        bool cr = n < raw;
+        anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_INVALID_CHUNK_LEN);
+        h->first_chunk = false;
+        h->chunked = false;
+        uint64_t line = raw + 1;
+        if (h->has_cl && h->cl > line) {
+            h->st = ST_BODY_LEN;
+            h->remaining = h->cl - line;
+        } else if (h->has_cl) {
+            h->st = ST_BODY_LEN;
+            h->remaining = 0;
+        } else {
+            h->st = ST_BODY_CLOSE;
+        }
+        body_data(p, d, s, n);
+        body_data(p, d, crlf + !cr, cr ? 2 : 1);
+        if (h->st == ST_BODY_LEN && h->remaining == 0)
+            msg_end(p, d, false);
+        return;
+    }
+    h->first_chunk = false;
     if (!ok) {
         anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_INVALID_CHUNK_LEN);
         msg_end(p, d, true);
@@ -1147,10 +1227,10 @@ static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, si
         if (n == 0)
             return;
         anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_CHUNK_FRAMING);
-        chunk_size_line(p, d, s, n);
+        chunk_size_line(p, d, s, n, raw);
         return;
     case ST_CHUNK_SIZE:
-        chunk_size_line(p, d, s, n);
+        chunk_size_line(p, d, s, n, raw);
         return;
     default:
         return;
@@ -1298,9 +1378,14 @@ void http_parser_close(struct http_parser *p, bool clean)
     for (int i = 0; i < 2; i++) {
         enum http_dir d = (enum http_dir)i;
         struct http_half *h = &p->h[d];
-        if (h->st == ST_BODY_CLOSE)
+        if (h->st == ST_CHUNK_SIZE && h->first_chunk && h->linelen > 0) {
+            /* "chunked" over a plain body that never ended its first line */
+            anomaly(p, cur_tx(p, d), MBX_HTTP_ANOM_INVALID_CHUNK_LEN);
+            body_data(p, d, h->line, h->linelen);
+            msg_done(p, d, h->has_cl ? h->linelen < h->cl : !clean);
+        } else if (h->st == ST_BODY_CLOSE)
             msg_done(p, d, !clean);
-        else if (h->st == ST_FINALIZE)
+        else if (h->st == ST_FINALIZE || h->st == ST_TRAILERS) /* the last chunk was seen */
             msg_done(p, d, false);
         else if (h->has_cur)
             msg_done(p, d, true);

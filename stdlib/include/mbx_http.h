@@ -50,7 +50,8 @@ extern "C" {
     X(DUPLICATE_CONTENT_LENGTH, "several different Content-Length values")    \
     X(CHUNKED_AND_CONTENT_LENGTH, "both Transfer-Encoding and Content-Length") \
     X(INVALID_CHUNK_LEN, "chunk size not hex or absurdly large")              \
-    X(CHUNK_FRAMING, "no CRLF after chunk data")                               \
+    X(CHUNK_FRAMING, "junk after a chunk size or no CRLF after chunk data")   \
+    X(OBS_FOLD, "obsolete header line folding")                                \
     X(UNKNOWN_ENCODING, "Content-Encoding not gzip/deflate/identity")        \
     X(TOO_MANY_ENCODINGS, "more than 3 stacked Content-Encodings")           \
     X(DECOMPRESSION_FAILED, "gzip/deflate data corrupt")                       \
