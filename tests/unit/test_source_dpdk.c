@@ -88,9 +88,19 @@ static void compare_with_file(struct mbx_source *d)
 
 static void test_dpdk_same_as_file(void **state)
 {
-    const char *eal[] = {
-        "test_source_dpdk", "--no-huge", "-m", "512", "--no-pci", prefix, vdev, vdev1, "-l", "0",
-        "--log-level=error"};
+    const char *eal[] = {"test_source_dpdk",
+                         "--no-huge",
+                         "--no-shconf",
+                         "--no-telemetry",
+                         "-m",
+                         "512",
+                         "--no-pci",
+                         prefix,
+                         vdev,
+                         vdev1,
+                         "-l",
+                         "0",
+                         "--log-level=error"};
     int n = (int)(sizeof eal / sizeof eal[0]);
     char err[512] = "";
     uint16_t port = 0;
@@ -210,5 +220,14 @@ int main(void)
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(fwd_path);
     rmdir(tmpdir);
+    /* the EAL's runtime folder for our prefix, empty under --no-shconf */
+    char run[600];
+    snprintf(run, sizeof run, "/var/run/dpdk/mbxtest%d", (int)getpid());
+    rmdir(run);
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg) {
+        snprintf(run, sizeof run, "%s/dpdk/mbxtest%d", xdg, (int)getpid());
+        rmdir(run);
+    }
     return rc;
 }
