@@ -60,6 +60,8 @@ struct mbx_table {
     uint8_t *keys;              /* cap * ksize */
     uint8_t *vals;              /* cap * vsize */
     uint32_t freel;             /* removed entries: index + 1, chained by hnext */
+    uint32_t last;              /* the entry found last: index + 1 (0: none); generated
+                                 * code often reads t[k] right after writing it */
     uint32_t ihead, itail;      /* insertion order */
     uint32_t whead, wtail;      /* write order */
     uint64_t evicted;           /* entries evicted: full */
@@ -275,14 +277,23 @@ static int table_grow(mbx_table *t)
     return 0;
 }
 
-static uint32_t find(const mbx_table *t, const uint8_t *kb, uint64_t h)
+/* The entry found last, if its key is kb (no hashing). */
+static inline uint32_t lookaside(const mbx_table *t, const uint8_t *kb)
+{
+    return t->last && memcmp(key_at(t, t->last - 1), kb, t->ksize) == 0 ? t->last : 0;
+}
+
+static uint32_t find(mbx_table *t, const uint8_t *kb, uint64_t h)
 {
     if (t->nbuckets == 0)
         return 0;
+
     for (uint32_t x = t->buckets[h & (t->nbuckets - 1)]; x; x = t->ents[x - 1].hnext) {
         const struct tent *e = &t->ents[x - 1];
-        if (e->hash == h && memcmp(key_at(t, x - 1), kb, t->ksize) == 0)
+        if (e->hash == h && memcmp(key_at(t, x - 1), kb, t->ksize) == 0) {
+            t->last = x;
             return x;
+        }
     }
     return 0;
 }
@@ -337,6 +348,8 @@ static void remove_entry(mbx_table *t, uint32_t x)
         t->itail = e->iprev;
     wlist_unlink(t, x);
     e->flags &= ~T_LIVE;
+    if (t->last == x)
+        t->last = 0;
     if (t->def.val == MBX_TK_SET) {
         mbx_table *s = *(mbx_table **)(void *)val_at(t, x - 1);
         if (s) {
@@ -367,6 +380,7 @@ static void table_clear(mbx_table *t)
         remove_entry(t, t->whead);
     t->freel = 0;
     t->used = 0;
+    t->last = 0;
     t->ihead = t->itail = 0;
     if (t->buckets)
         memset(t->buckets, 0, t->nbuckets * sizeof(*t->buckets));
@@ -382,7 +396,9 @@ const void *mbx_table_get(mbx_table *t, struct mbx_tkey k, mbx_time now)
 {
     uint8_t kb[sizeof(struct skey)];
     key_encode(t, k, kb);
-    uint32_t x = find(t, kb, hash_bytes(kb, t->ksize, 0));
+    uint32_t x = lookaside(t, kb);
+    if (x == 0)
+        x = find(t, kb, hash_bytes(kb, t->ksize, 0));
     if (x == 0 || expired(t, &t->ents[x - 1], now))
         return NULL;
     return t->vsize ? (const void *)val_at(t, x - 1) : (const void *)t;
@@ -398,10 +414,14 @@ static uint32_t put(mbx_table *t, struct mbx_tkey k, mbx_time now, bool *fresh)
 {
     uint8_t kb[sizeof(struct skey)];
     key_encode(t, k, kb);
-    uint64_t h = hash_bytes(kb, t->ksize, 0);
     sweep(t, now);
-    uint32_t x = find(t, kb, h);
     *fresh = false;
+    uint32_t x = lookaside(t, kb);
+    uint64_t h = 0;
+    if (x == 0) {
+        h = hash_bytes(kb, t->ksize, 0);
+        x = find(t, kb, h);
+    }
     if (x) {
         t->ents[x - 1].wtime = now;
         if (t->wtail != x) {
@@ -453,6 +473,7 @@ static uint32_t put(mbx_table *t, struct mbx_tkey k, mbx_time now, bool *fresh)
     t->itail = x;
     wlist_append(t, x);
     t->n++;
+    t->last = x;
     *fresh = true;
     return x;
 }
