@@ -1006,8 +1006,9 @@ static int split3(const uint8_t *s, size_t n, const uint8_t *f[3], size_t fl[3])
 
 static bool is_version(const uint8_t *s, size_t n)
 {
-    return n >= 8 && memcmp(s, "HTTP/", 5) == 0 && isdigit(s[5]) && s[6] == '.'
-           && isdigit(s[7]);
+    /* "http/1.1" too, as libhtp and Zeek accept it (lowercase_HTTP_keyword) */
+    return n >= 8 && strncasecmp((const char *)s, "HTTP/", 5) == 0 && isdigit(s[5])
+           && s[6] == '.' && isdigit(s[7]);
 }
 
 /* A request line; strict: only a full "METHOD URI HTTP/x.y" is accepted
@@ -1160,7 +1161,7 @@ static bool looks_start(enum http_dir d, const uint8_t *s, size_t n)
     if (d == HTTP_DIR_RESP) {
         while (k < n && (s[k] == ' ' || s[k] == '\t'))
             k++;
-        return n - k >= 4 && memcmp(s + k, "HTTP", 4) == 0;
+        return n - k >= 4 && strncasecmp((const char *)s + k, "HTTP", 4) == 0;
     }
     while (k < n && is_tchar(s[k]))
         k++;

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_parser.h"
 
@@ -176,7 +177,7 @@ static int looks_http(const uint8_t *d, size_t n, enum mbx_side side)
 {
     if (side == MBX_SERVER) {
         size_t m = n < 5 ? n : 5;
-        if (memcmp(d, "HTTP/", m) != 0)
+        if (strncasecmp((const char *)d, "HTTP/", m) != 0)
             return 0;
         return n >= 5 ? 1 : -1;
     }
