@@ -1220,7 +1220,16 @@ static void on_line(struct http_parser *p, enum http_dir d, const uint8_t *s, si
             else
                 msg_end(p, d, false);
         } else if (h->st == ST_HEADERS) {
-            header_line(p, d, s, n);
+            /* a lone CR ends a header line too (libhtp; http-evader "cronly") */
+            const uint8_t *cr;
+            while ((cr = memchr(s, '\r', n)) != NULL) {
+                if (cr > s)
+                    header_line(p, d, s, (size_t)(cr - s));
+                n -= (size_t)(cr - s) + 1;
+                s = cr + 1;
+            }
+            if (n)
+                header_line(p, d, s, n);
         }
         return;
     case ST_CHUNK_CRLF:

@@ -102,6 +102,15 @@ static void write_fileinfo(mbx_http *h, struct mbx_out *o, const struct mbx_http
     if (fi->tx)
         mbx_out_uint(o, "tx_id", fi->tx->tx_id);
     mbx_out_end_object(o);
+    if (fi->tx) { /* as Suricata's fileinfo records: the transaction's http fields */
+        mbx_out_object(o, "http");
+        put_str(o, "hostname", fi->tx->host);
+        put_str(o, "url", fi->tx->uri);
+        put_str(o, "http_method", fi->tx->method);
+        if (fi->tx->status)
+            mbx_out_int(o, "status", fi->tx->status);
+        mbx_out_end_object(o);
+    }
     mbx_out_end(o);
 }
 
