@@ -30,7 +30,8 @@ run() {
   for _ in $(seq "$RUNS"); do
     local t0 t1 m
     t0=$(date +%s.%N)
-    m=$( { /usr/bin/time -f "%M" taskset -c 1 "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f "%M" -o "$DIR/rss" taskset -c 1 "$@" >/dev/null 2>&1 || true
+    m=$(tail -1 "$DIR/rss")
     t1=$(date +%s.%N)
     local dt; dt=$(echo "$t1 - $t0" | bc -l)
     if [ -z "$best" ] || (( $(echo "$dt < $best" | bc -l) )); then best=$dt; rss=$m; fi
