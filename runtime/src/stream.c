@@ -206,7 +206,8 @@ void stream_recheck(mbx_engine *e, struct mbx_flow *f)
  * (MBX_GAP_MEMORY or MBX_GAP_OOO_FULL) + 1. */
 static int stream_reserve(mbx_engine *e, struct mbx_stream *st, uint64_t hi)
 {
-    if (st->buf && hi - st->base_off <= st->cap)
+    if (st->buf && hi - st->base_off <= st->cap &&
+        (st->cap <= STREAM_GROW_BUF || hi - st->read_off > st->cap / 8))
         return 0;
     uint64_t keep = st->read_off > STREAM_KEEP ? st->read_off - STREAM_KEEP : 0;
     if (keep < st->base_off)
@@ -231,9 +232,15 @@ static int stream_reserve(mbx_engine *e, struct mbx_stream *st, uint64_t hi)
     /* Compacting moves the kept and unread bytes: grow a small buffer rather
      * than move often (at most 1/8 of the bytes stored move once the buffer
      * holds STREAM_GROW_BUF). */
-    uint64_t need = hi - st->base_off;
-    if (st->buf && need <= st->cap && (st->cap >= STREAM_GROW_BUF || need <= st->cap / 2))
+    uint64_t need = (hi > st->hi_off ? hi : st->hi_off) - st->base_off;
+    /* A big buffer that now holds little (a burst of queued bytes was
+     * delivered) shrinks, so that idle streams do not pin stream_mem. */
+    bool shrink = st->buf && st->cap > STREAM_GROW_BUF && need <= st->cap / 8;
+    if (st->buf && need <= st->cap && !shrink &&
+        (st->cap >= STREAM_GROW_BUF || need <= st->cap / 2))
         return 0;
+    if (shrink)
+        need *= 2;
     if (st->buf && need < STREAM_GROW_BUF)
         need = STREAM_GROW_BUF;
     int k = buf_class(need);

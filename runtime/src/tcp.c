@@ -73,6 +73,20 @@ void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p,
     }
 }
 
+/* seq lies far outside what half h has sent (more than 4 windows of the
+ * peer and 32 MiB away): no receiver would accept it. */
+static bool tcp_far(const struct mbx_half *h, uint32_t seq, uint32_t peer_window)
+{
+    if (!(h->hflags & H_SEEN) || !(h->hflags & H_ISN))
+        return false;
+    uint64_t lim = (uint64_t)peer_window * 4;
+    if (lim < (32u << 20))
+        lim = 32u << 20;
+    int32_t d = seq_diff(seq, h->next_seq);
+    uint64_t ad = d < 0 ? (uint64_t)(-(int64_t)d) : (uint64_t)d;
+    return ad > lim;
+}
+
 bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
                            enum mbx_side sender)
 {
@@ -83,13 +97,31 @@ bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
         (f->half[sender].hflags & H_ISN) &&
         seq_geq(p->seq, f->half[sender].next_seq))
         return true;
-    if ((p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK | MBX_TCP_RST)) != MBX_TCP_SYN)
+    uint8_t sar = p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK | MBX_TCP_RST);
+    const struct mbx_half *S = &f->half[sender], *R = &f->half[!sender];
+    if (!(sar & (MBX_TCP_SYN | MBX_TCP_RST))) {
+        /* Sequence and ACK far outside, or one of them after a FIN: a reuse of
+         * the 4-tuple whose handshake the capture lost (Linux reuses a
+         * TIME_WAIT tuple with the server's ISN 65538 past the old one). */
+        bool far_seq = tcp_far(S, p->seq, R->window);
+        bool far_ack = (sar & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window);
+        bool closing = f->end != MBX_END_NONE || ((S->hflags | R->hflags) & H_FIN);
+        if ((far_seq && far_ack) || ((far_seq || far_ack) && closing))
+            return true;
+    }
+    if (sar != MBX_TCP_SYN && sar != (MBX_TCP_SYN | MBX_TCP_ACK))
+        return false;
+    if ((S->hflags & H_SYN) && S->isn == p->seq)
+        return false; /* a retransmitted SYN or SYN/ACK */
+    /* A SYN or SYN/ACK with a new ISN from a side whose connection is
+     * synchronized (or was picked up mid-stream): the 4-tuple was reused and
+     * the capture missed the old connection's end (e.g. tcp_tw_reuse, loss). */
+    if (S->state >= MBX_TCPS_ESTABLISHED && (S->hflags & H_SEEN))
+        return true;
+    if (sar != MBX_TCP_SYN)
         return false;
     if (f->end != MBX_END_NONE)
         return true;
-    const struct mbx_half *S = &f->half[sender], *R = &f->half[!sender];
-    if ((S->hflags & H_SYN) && S->isn == p->seq)
-        return false; /* a retransmitted SYN */
     /* A SYN with a new ISN after this side closed (TIME_WAIT, CLOSED after a
      * FIN exchange) starts a new connection. */
     bool s_closed = S->state == MBX_TCPS_TIME_WAIT || S->state == MBX_TCPS_CLOSED ||
@@ -157,7 +189,20 @@ static void tcp_syn(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, const st
             disp_flow_event(e, MBX_EV_TCP_SYN, f, s);
     }
     bool same = (S->hflags & H_SYN) && S->isn == p->seq;
-    if (!same && !(S->pkts > 1 && (S->hflags & H_SYN) && S->state > MBX_TCPS_SYN_RECEIVED)) {
+    if (S->state > MBX_TCPS_SYN_RECEIVED) {
+        /* A synchronized side: only a retransmission of its own SYN gets here
+         * (a new ISN made a new connection in flow_get()).  A SYN/ACK still
+         * acknowledges the peer's SYN (simultaneous open). */
+        if (same) {
+            S->rexmits++;
+            e->stats.rexmits++;
+        }
+        if (ack && (R->state == MBX_TCPS_SYN_SENT || R->state == MBX_TCPS_SYN_RECEIVED) &&
+            (R->hflags & H_ISN) && p->ack == R->isn + 1)
+            set_state(e, f, (enum mbx_side)!s, MBX_TCPS_ESTABLISHED);
+        return;
+    }
+    if (!same) {
         S->isn = p->seq;
         S->next_seq = p->seq + 1;
         S->hflags |= H_SYN | H_ISN;
@@ -208,6 +253,16 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
     S->hflags |= H_SEEN;
     if (f->end != MBX_END_NONE)
         return; /* closed: late ACKs and retransmissions are only counted */
+
+    /* RFC 9293 3.10.7.4: a segment far outside the receiver's window, or
+     * acknowledging far more than the peer sent, is not acceptable; the
+     * receiver drops it, so must we (it would make bogus gaps). */
+    if (!(fl & (MBX_TCP_SYN | MBX_TCP_RST)) &&
+        (tcp_far(S, p->seq, R->window) ||
+         ((fl & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window)))) {
+        e->stats.out_of_window++;
+        return;
+    }
 
     if (fl & MBX_TCP_SYN) {
         if (p->opts & MBX_OPT_MSS)
