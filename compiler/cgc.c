@@ -841,12 +841,15 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
                 fl = i;
         }
         ind(g, d + 1);
+        char fbuf[32];
         if (fl >= 0)
-            out(g, "mbx_raise(e, g_ev[%d], r%d.p%d, %s, &r%d);\n", ev->slot, t, fl,
-                g->fn->kind == FN_TIMER ? "MBX_CLIENT" : "ev->side", t);
+            snprintf(fbuf, sizeof(fbuf), "r%d.p%d", t, fl);
+        const char *side = g->fn->kind == FN_TIMER ? "MBX_CLIENT" : "ev->side";
+        if (ev->direct) /* statically known subscribers: called directly */
+            out(g, "r_%s(ev, e, %s, %s, &r%d);\n", ev->cname, fl >= 0 ? fbuf : flow, side, t);
         else
-            out(g, "mbx_raise(e, g_ev[%d], %s, %s, &r%d);\n", ev->slot, flow,
-                g->fn->kind == FN_TIMER ? "MBX_CLIENT" : "ev->side", t);
+            out(g, "mbx_raise(e, g_ev[%d], %s, %s, &r%d);\n", ev->slot, fl >= 0 ? fbuf : flow,
+                side, t);
         ind(g, d);
         out(g, "}\n");
         return;
@@ -881,8 +884,12 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
             ind(g, d + 1);
             out(g, "if (sf%d)\n", t);
             ind(g, d + 2);
-            out(g, "mbx_flow_subscribe(sf%d, g_sub[%d]); /* %s */\n", t, i,
-                p->subs[i].event->name);
+            if (p->subs[i].direct)
+                out(g, "g_fs(sf%d)->on |= UINT64_C(1) << %d; /* %s, direct */\n", t,
+                    p->subs[i].bit, p->subs[i].event->name);
+            else
+                out(g, "mbx_flow_subscribe(sf%d, g_sub[%d]); /* %s */\n", t, i,
+                    p->subs[i].event->name);
         }
         ind(g, d);
         out(g, "}\n");
@@ -892,7 +899,11 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
         ind(g, d);
         out(g, "if (ev->flow)\n");
         ind(g, d + 1);
-        out(g, "mbx_flow_unsubscribe(ev->flow, g_sub[%d]);\n", g->fn->sub);
+        if (p->subs[g->fn->sub].direct)
+            out(g, "g_fs(ev->flow)->off |= UINT64_C(1) << %d; /* a direct subscription */\n",
+                p->subs[g->fn->sub].bit);
+        else
+            out(g, "mbx_flow_unsubscribe(ev->flow, g_sub[%d]);\n", g->fn->sub);
         return;
     }
     fail(g, "this statement");
@@ -1332,13 +1343,20 @@ static void decl_state(struct cg *g)
             out(g, "    %s %s;\n", cty(m->state[k].ty), m->state[k].name);
         out(g, "};\n");
     }
-    if (!any)
+    if (!any && p->nbits == 0)
         return;
     out(g, "struct g_flowstate {\n");
+    if (p->nbits)
+        out(g, "    uint64_t off; /* direct subscriptions unsubscribed on this flow */\n"
+               "    uint64_t on;  /* direct subscriptions of steered modules, steered here */\n");
     for (int i = 0; i < p->nmodules; i++)
         if (p->modules[i].nstate)
             out(g, "    struct st_%s %s;\n", p->modules[i].name, p->modules[i].name);
     out(g, "};\nstatic int g_flow_slot = -1;\n");
+    if (p->nbits)
+        out(g, "static struct g_flowstate *g_fs(mbx_flow *f)\n{\n"
+               "    static struct g_flowstate none;\n"
+               "    return f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : &none;\n}\n");
     for (int i = 0; i < p->nmodules; i++) {
         const struct ir_module *m = &p->modules[i];
         if (m->nstate == 0)
@@ -1440,6 +1458,84 @@ static void decl_externs(struct cg *g)
     }
 }
 
+static void protos(struct cg *g)
+{
+    const struct ir_prog *p = g->p;
+    out(g, "\n");
+    for (int i = 0; i < p->nfuncs; i++) {
+        const struct ir_func *f = p->funcs[i];
+        if (f->kind == FN_HANDLER)
+            out(g, "static void %s(const struct mbx_event *ev, void *ud);\n", f->name);
+        else if (f->kind == FN_FILTER)
+            out(g, "static bool %s(const struct mbx_event *ev, void *ud);\n", f->name);
+        else
+            out(g, "static void %s(mbx_engine *e, void *ud);\n", f->name);
+    }
+    for (int i = 0; i < p->nevents; i++)
+        if (p->events[i]->direct && p->events[i]->kind == EV_RAISED)
+            out(g, "static void r_%s(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,\n"
+                   "                 enum mbx_side side, const void *payload);\n",
+                p->events[i]->cname);
+}
+
+/* The subscribers of ev and of the events derived from it, in dispatch order. */
+static void dispatch_tree(struct cg *g, const struct ir_event *ev, int d)
+{
+    const struct ir_prog *p = g->p;
+    ind(g, d);
+    out(g, "ev.id = g_ev[%d]; /* %s */\n", ev->slot, ev->name);
+    for (int i = 0; i < p->nsubs; i++) {
+        const struct ir_sub *s = &p->subs[i];
+        if (s->event != ev)
+            continue;
+        ind(g, d);
+        if (s->bit >= 0 && (s->flags & MBX_SUB_PER_FLOW))
+            out(g, "if ((fs->on & ~fs->off) & (UINT64_C(1) << %d))\n", s->bit);
+        else if (s->bit >= 0)
+            out(g, "if (!(fs->off & (UINT64_C(1) << %d)))\n", s->bit);
+        if (s->bit >= 0)
+            ind(g, d + 1);
+        out(g, "%s(&ev, NULL); /* %s */\n", s->fn->name, p->modules[s->module].name);
+    }
+    for (int i = 0; i < p->nevents; i++) {
+        const struct ir_event *k = p->events[i];
+        if (k->kind != EV_DERIVED || k->base != ev)
+            continue;
+        ind(g, d);
+        if (k->filter) {
+            out(g, "ev.id = g_ev[%d];\n", k->slot);
+            ind(g, d);
+            out(g, "if (%s(&ev, NULL)) {\n", k->filter->name);
+        } else {
+            out(g, "{\n");
+        }
+        dispatch_tree(g, k, d + 1);
+        ind(g, d);
+        out(g, "}\n");
+    }
+}
+
+static void dispatchers(struct cg *g)
+{
+    const struct ir_prog *p = g->p;
+    for (int i = 0; i < p->nevents; i++) {
+        const struct ir_event *ev = p->events[i];
+        if (!ev->direct || ev->kind != EV_RAISED)
+            continue;
+        out(g, "\n/* raise %s: its subscribers are known, so they are called directly */\n",
+            ev->name);
+        out(g, "static void r_%s(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,\n"
+               "                 enum mbx_side side, const void *payload)\n{\n", ev->cname);
+        out(g, "    struct mbx_event ev;\n    memset(&ev, 0, sizeof(ev));\n");
+        out(g, "    ev.engine = e;\n    ev.flow = f;\n    ev.pkt = cur ? cur->pkt : NULL;\n"
+               "    ev.side = side;\n    ev.payload = payload;\n");
+        if (p->nbits)
+            out(g, "    const struct g_flowstate *fs = g_fs(f);\n    (void)fs;\n");
+        dispatch_tree(g, ev, 1);
+        out(g, "}\n");
+    }
+}
+
 static void registration(struct cg *g)
 {
     const struct ir_prog *p = g->p;
@@ -1533,10 +1629,15 @@ static void registration(struct cg *g)
         }
         out(g, "};\n");
     }
-    if (p->nsubs) {
+    int nrt = 0; /* subscriptions the runtime dispatches */
+    for (int i = 0; i < p->nsubs; i++)
+        nrt += !p->subs[i].direct;
+    if (nrt) {
         out(g, "static const struct mbx_prog_sub g_subs[] = {\n");
         for (int i = 0; i < p->nsubs; i++) {
             const struct ir_sub *s = &p->subs[i];
+            if (s->direct)
+                continue;
             out(g, "    {%d, %d, %s, 0x%x, &g_sub[%d]}, /* %s: %s */\n", s->module, s->event->slot,
                 s->fn->name, s->flags, i, p->modules[s->module].name, s->event->name);
         }
@@ -1553,7 +1654,7 @@ static void registration(struct cg *g)
             out(g, "    {%d, g_period_%d, %s},\n", p->timers[i].module, i, p->timers[i].fn->name);
         out(g, "};\n");
     }
-    bool state = false;
+    bool state = p->nbits > 0;
     for (int i = 0; i < p->nmodules; i++)
         state |= p->modules[i].nstate > 0;
     out(g, "static const struct mbx_program g_prog = {\n");
@@ -1567,8 +1668,8 @@ static void registration(struct cg *g)
         out(g, "    .externs = g_externs,\n    .nexterns = %d,\n", next);
     if (nev)
         out(g, "    .events = g_events,\n    .nevents = %d,\n", nev);
-    if (p->nsubs)
-        out(g, "    .subs = g_subs,\n    .nsubs = %d,\n", p->nsubs);
+    if (nrt)
+        out(g, "    .subs = g_subs,\n    .nsubs = %d,\n", nrt);
     if (p->ntimers)
         out(g, "    .timers = g_timers,\n    .ntimers = %d,\n", p->ntimers);
     out(g, "    .ev_ids = g_ev,\n    .nslots = %d,\n", p->nslots);
@@ -1600,8 +1701,10 @@ static int cgc_emit(const struct ir_prog *p, FILE *o)
     out(&g, "\nstatic int g_ev[%d];\n", p->nslots);
     if (p->nsubs)
         out(&g, "static int g_sub[%d];\n", p->nsubs);
+    protos(&g);
     for (int i = 0; i < p->nfuncs; i++)
         func(&g, p->funcs[i]);
+    dispatchers(&g);
     registration(&g);
     return g.failed ? -1 : 0;
 }

@@ -158,6 +158,7 @@ struct ir_func {
     struct ir_expr *where;      /* handler: where-clause (after bindings) or NULL */
     int sub;                    /* handler: index in ir_prog.subs */
     bool carries_packet;        /* handler: a packet is being processed */
+    bool unsub;                 /* handler: contains `unsubscribe` */
     struct loc loc;             /* source place */
 };
 
@@ -183,6 +184,8 @@ struct ir_event {
     const struct ir_table **ptables; /* unused: NULL (no table parameters) */
     int nparams;
     struct ast_decl *decl;      /* the declaration */
+    bool direct;                /* raised by modules only (or derived from such an event):
+                                 * its subscribers are called directly, not dispatched */
 };
 
 struct ir_config {
@@ -228,6 +231,9 @@ struct ir_sub {
     struct ir_event *event;     /* event subscribed */
     struct ir_func *fn;         /* handler */
     unsigned flags;             /* MBX_SUB_* bits */
+    bool direct;                /* called directly by the raise (event->direct) */
+    int bit;                    /* direct and unsubscribable or steered: its bit in the
+                                 * per-flow off/on masks; -1: none */
 };
 
 struct ir_timer {
@@ -254,6 +260,7 @@ struct ir_prog {
     int ntimers;
     struct ir_func **funcs;     /* every function, in emission order */
     int nfuncs;
+    int nbits;                  /* per-flow bits used by direct subscriptions (<= 64) */
     bool uses_std_http;         /* link mbxstd_http */
     const char **ext_libs;      /* extra link inputs named by externs (none yet) */
 };

@@ -988,6 +988,7 @@ static void lower_module_code(struct lw *w, struct ir_module *m)
             struct ir_func *f = func_new(w, FN_HANDLER, "h", it->loc);
             f->event = ev;
             f->carries_packet = it->u.on.carries_packet;
+            f->unsub = it->u.on.unsub;
             w->fn = f;
             w->nsyms = 0;
             bind_params(w, f, ev, it->u.on.binds, it->u.on.nparams);
@@ -1010,6 +1011,7 @@ static void lower_module_code(struct lw *w, struct ir_module *m)
             else if (m->steered && ev->root->builtin_id != MBX_EV_PKT_IN)
                 s->flags |= MBX_SUB_PER_FLOW;
             m->reads |= s->flags & (MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER);
+            s->bit = -1;
             f->sub = p->nsubs++;
         } else if (it->kind == I_EVERY) {
             struct ir_func *f = func_new(w, FN_TIMER, "t", it->loc);
@@ -1022,6 +1024,43 @@ static void lower_module_code(struct lw *w, struct ir_module *m)
             p->timers[p->ntimers].fn = f;
             p->timers[p->ntimers].period = lower_const_expr(w, it->u.every.period);
             p->ntimers++;
+        }
+    }
+}
+
+/* Events raised only by .mbx modules have statically known subscribers: the
+ * raise calls them directly (in dispatch order, derived events' filters
+ * inline).  A direct subscription that can be turned off per flow (its handler
+ * unsubscribes) or on (its module is steered to) gets a bit of the per-flow
+ * masks; past 64 such bits the rest stay with the runtime's dispatcher. */
+static void lower_direct(struct ir_prog *p)
+{
+    for (int i = 0; i < p->nevents; i++) {
+        struct ir_event *ev = p->events[i];
+        ev->direct = ev->root->kind == EV_RAISED;
+    }
+    for (int i = 0; i < p->nevents; i++) { /* every subscription of a tree, or none */
+        struct ir_event *root = p->events[i];
+        if (!root->direct || root->kind != EV_RAISED)
+            continue;
+        int need = 0;
+        for (int k = 0; k < p->nsubs; k++)
+            if (p->subs[k].event->root == root &&
+                (p->subs[k].fn->unsub || (p->subs[k].flags & MBX_SUB_PER_FLOW)))
+                need++;
+        bool fits = p->nbits + need <= 64;
+        for (int k = 0; k < p->nevents; k++)
+            if (p->events[k]->root == root)
+                p->events[k]->direct = fits;
+        if (!fits)
+            continue;
+        for (int k = 0; k < p->nsubs; k++) {
+            struct ir_sub *s = &p->subs[k];
+            if (s->event->root != root)
+                continue;
+            s->direct = true;
+            if (s->fn->unsub || (s->flags & MBX_SUB_PER_FLOW))
+                s->bit = p->nbits++;
         }
     }
 }
@@ -1087,5 +1126,6 @@ struct ir_prog *lower_program(struct mbxc *mc)
         diag_flush(&mc->diag, true);
         return NULL;
     }
+    lower_direct(p);
     return p;
 }

@@ -204,6 +204,8 @@ static struct mbx_str cfg_hello_greeting = ((struct mbx_str){(const uint8_t *)"h
 static int g_ev[10];
 static int g_sub[1];
 
+static void h_hello_1(const struct mbx_event *ev, void *ud);
+
 /* hello: on tcp.open */
 static void h_hello_1(const struct mbx_event *ev, void *ud)
 {

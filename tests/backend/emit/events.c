@@ -228,6 +228,15 @@ struct evp_flagged {
 static int g_ev[13];
 static int g_sub[3];
 
+static bool f_client_data(const struct mbx_event *ev, void *ud);
+static bool f_big_data(const struct mbx_event *ev, void *ud);
+static void h_watcher_1(const struct mbx_event *ev, void *ud);
+static void h_watcher_2(const struct mbx_event *ev, void *ud);
+static void t_watcher_3(mbx_engine *e, void *ud);
+static void h_helper_4(const struct mbx_event *ev, void *ud);
+static void r_flagged(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,
+                 enum mbx_side side, const void *payload);
+
 /* event client_data: its where-clause */
 static bool f_client_data(const struct mbx_event *ev, void *ud)
 {
@@ -283,7 +292,7 @@ static void h_watcher_1(const struct mbx_event *ev, void *ud)
             memset(&r1, 0, sizeof(r1));
             r1.p0 = l0;
             r1.p1 = ((struct mbx_str){(const uint8_t *)"big", 3});
-            mbx_raise(e, g_ev[12], r1.p0, ev->side, &r1);
+            r_flagged(ev, e, r1.p0, ev->side, &r1);
         }
         {
             mbx_flow *sf2 = l0;
@@ -359,6 +368,21 @@ static void h_helper_4(const struct mbx_event *ev, void *ud)
     mbx_drop_packet(e);
 }
 
+/* raise flagged: its subscribers are known, so they are called directly */
+static void r_flagged(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,
+                 enum mbx_side side, const void *payload)
+{
+    struct mbx_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.engine = e;
+    ev.flow = f;
+    ev.pkt = cur ? cur->pkt : NULL;
+    ev.side = side;
+    ev.payload = payload;
+    ev.id = g_ev[12]; /* flagged */
+    h_watcher_2(&ev, NULL); /* watcher */
+}
+
 /* ---- the static registration table (mbx.h section 13) ---- */
 static const struct mbx_prog_module g_modules[] = {
     {"watcher", false, 3},
@@ -371,7 +395,6 @@ static const struct mbx_prog_event g_events[] = {
 };
 static const struct mbx_prog_sub g_subs[] = {
     {0, 11, h_watcher_1, 0x3, &g_sub[0]}, /* watcher: big_data */
-    {0, 12, h_watcher_2, 0x0, &g_sub[1]}, /* watcher: flagged */
     {1, 4, h_helper_4, 0x4, &g_sub[2]}, /* helper: tcp.data */
 };
 static const mbx_time g_period_0_v = (mbx_time)UINT64_C(5000000000);
@@ -386,7 +409,7 @@ static const struct mbx_program g_prog = {
     .events = g_events,
     .nevents = 3,
     .subs = g_subs,
-    .nsubs = 3,
+    .nsubs = 2,
     .timers = g_timers,
     .ntimers = 1,
     .ev_ids = g_ev,

@@ -255,6 +255,9 @@ static struct mbx_str ux_file_info_sha256(const void *x)
 static int g_ev[14];
 static int g_sub[2];
 
+static void h_uris_1(const struct mbx_event *ev, void *ud);
+static void h_uris_2(const struct mbx_event *ev, void *ud);
+
 /* uris: on http_request */
 static void h_uris_1(const struct mbx_event *ev, void *ud)
 {

@@ -201,6 +201,8 @@ G_INLINE void g_out_keys(mbx_table *t, struct mbx_out *o, const char *k, mbx_tim
 static int g_ev[10];
 static int g_sub[1];
 
+static void h_text_1(const struct mbx_event *ev, void *ud);
+
 /* text: on tcp.data */
 static void h_text_1(const struct mbx_event *ev, void *ud)
 {

@@ -210,6 +210,8 @@ static mbx_table *tb_counter_fanout;
 static int g_ev[10];
 static int g_sub[1];
 
+static void h_counter_1(const struct mbx_event *ev, void *ud);
+
 /* counter: on tcp.syn */
 static void h_counter_1(const struct mbx_event *ev, void *ud)
 {
