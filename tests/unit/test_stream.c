@@ -359,6 +359,32 @@ static void test_flush_at_end(void **state)
     mbx_engine_free(e);
 }
 
+/* A burst queued behind a hole grows the buffer; once delivered and read,
+ * the buffer shrinks back, so idle streams do not pin stream_mem. */
+static void test_buffer_shrinks(void **state)
+{
+    (void)state;
+    struct mbx_config cfg = cfg_with(MBX_POLICY_FIRST);
+    mbx_engine *e = mbx_engine_new(&cfg);
+    struct memlog m = {0};
+    mbx_subscribe(e, MBX_EV_TCP_DATA, mem_handler, &m, 0);
+    struct tconn c = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 1000, .sport = 80};
+    static char seg[1001];
+    memset(seg, 'y', 1000);
+    C2S(&c, SYN, 0, 0, NULL);
+    S2C(&c, SYN | ACK, 0, 1, NULL);
+    for (uint32_t i = 1; i < 200; i++) /* 199 KB queued behind a 1000-byte hole */
+        C2S(&c, ACK, 1 + i * 1000, 1, seg);
+    uint64_t peak = e->mem_used;
+    assert_true(peak >= 199000);
+    C2S(&c, ACK, 1, 1, seg); /* the hole: all 200 KB delivered */
+    assert_int_equal(m.data, 200000);
+    C2S(&c, ACK, 200001, 1, seg);
+    assert_true(e->mem_used <= 64 * 1024);
+    assert_int_equal(m.data, 201000);
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_read_api),
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_flush_at_end),
+        cmocka_unit_test(test_buffer_shrinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

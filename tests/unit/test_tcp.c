@@ -268,6 +268,76 @@ static void test_data_after_rst(void **state)
     mbx_engine_free(e);
 }
 
+/* Linux reuses a TIME_WAIT 4-tuple with the server's ISN 65538 past its old
+ * snd_nxt (net/ipv4/tcp_minisocks.c); when the capture lost that handshake,
+ * the client's far sequence number after the FIN exchange marks a new
+ * connection (picked up mid-stream, same roles) instead of a 128 MB "gap". */
+static void test_reuse_lost_handshake(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, MBX_EV_TCP_DATA,
+                              MBX_EV_TCP_GAP, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 1000, 0, NULL);
+    S2C(&c, SYN | ACK, 5000, 1001, NULL);
+    C2S(&c, ACK, 1001, 5001, "GET");
+    S2C(&c, FIN | ACK, 5001, 1004, NULL); /* the rest of the close was lost */
+    C2S(&c, ACK | PSH, 1000 + 128000000, 5002 + 65538, "NEW"); /* new connection */
+    S2C(&c, ACK, 5002 + 65538, 1003 + 128000000, NULL);
+    assert_string_equal(l.text, "data c 0 GET;tcp.close fin;data c 0 NEW;");
+    assert_int_equal(e->stats.tcp_flows, 2);
+    assert_int_equal(e->stats.gap_bytes, 0);
+    assert_true(mbx_flow_midstream(only_flow(e)));
+    mbx_engine_free(e);
+}
+
+/* RFC 9293 3.10.7.4: a segment far outside the window (no FIN, so no reuse)
+ * is not acceptable: ignored and counted, no bogus gap. */
+static void test_far_segment_ignored(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_DATA, MBX_EV_TCP_GAP, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 1000, 0, NULL);
+    S2C(&c, SYN | ACK, 5000, 1001, NULL);
+    C2S(&c, ACK, 1001, 5001, "abc");
+    C2S(&c, ACK, 1001 + 500000000, 5001, "far");
+    S2C(&c, ACK, 5001, 1004 + 500000000, NULL); /* acks what was never sent */
+    C2S(&c, ACK, 1004, 5001, "def");
+    assert_string_equal(l.text, "data c 0 abc;data c 3 def;");
+    assert_int_equal(e->stats.out_of_window, 2);
+    assert_int_equal(e->stats.tcp_flows, 1);
+    mbx_engine_free(e);
+}
+
+/* A SYN with a new ISN on an established connection (the capture missed its
+ * end): the old connection ends first, a new one starts. */
+static void test_syn_on_established(void **state)
+{
+    (void)state;
+    mbx_engine *e = engine_with(MBX_POLICY_FIRST);
+    struct evlog l = {0};
+    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_CLOSE,
+                              MBX_EV_TCP_TIMEOUT, -1};
+    evlog_sub(e, &l, evs);
+    struct tconn c = conn(e);
+    C2S(&c, SYN, 1000, 0, NULL);
+    S2C(&c, SYN | ACK, 5000, 1001, NULL);
+    C2S(&c, ACK, 1001, 5001, NULL);
+    C2S(&c, SYN, 777777, 0, NULL);
+    S2C(&c, SYN | ACK, 999, 777778, NULL);
+    C2S(&c, ACK, 777778, 1000, NULL);
+    assert_string_equal(l.text, "tcp.syn c;tcp.open c;tcp.timeout timeout;tcp.syn c;tcp.open c;");
+    assert_int_equal(e->stats.tcp_flows, 2);
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +352,9 @@ int main(void)
         cmocka_unit_test(test_tfo),
         cmocka_unit_test(test_port_reuse),
         cmocka_unit_test(test_data_after_rst),
+        cmocka_unit_test(test_reuse_lost_handshake),
+        cmocka_unit_test(test_far_segment_ignored),
+        cmocka_unit_test(test_syn_on_established),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
