@@ -69,4 +69,14 @@ rm -rf "$(dirname "$kept")"
 "$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
     pass "emit-c prints the program" || fail "emit-c"
 expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
+# an install prefix instead of the build tree (MBX_PREFIX; the layout of runtime/'s
+# install rules: include/mbx.h, lib/libmbx.a)
+mkdir -p "$TMP/inst/include" "$TMP/inst/lib"
+cp "$MBX_SRC/runtime/include/mbx.h" "$MBX_SRC/runtime/include/mbx_events.def" "$TMP/inst/include/"
+cp "$MBX_BUILD/runtime/libmbx.a" "$TMP/inst/lib/"
+MBX_PREFIX=$TMP/inst "$MBXC" build "$PS" -o "$TMP/ps-inst" 2> "$TMP/err" &&
+    "$TMP/ps-inst" -r "$CAP" | grep -q '"signature":"portscan"' &&
+    pass "built against an install prefix" || fail "install prefix: $(head -3 "$TMP/err")"
+MBX_PREFIX=$TMP/nowhere expect 2 "cannot find libmbx: no .*nowhere/lib/libmbx.a" \
+    "$MBXC" build "$PS" -o "$TMP/x"
 finish
