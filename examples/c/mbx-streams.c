@@ -70,7 +70,8 @@ static const char ms_usage[] =
     "  -p, --policy first|last  overlapping bytes: first seen wins (default) or last\n"
     "  -m, --max-flows N      flow table size (default 1000000)\n"
     "  -D, --depth BYTES      reassemble at most BYTES per direction (default: all)\n"
-    "  -s, --stats            print run statistics on stderr at the end\n"
+    "  -s, --stats            print run statistics on stderr at the end (and, with -d,\n"
+    "                         as an EVE stats record in DIR/stats.json)\n"
     "  -h, --help             this text\n"
     "Exit status: 0 ok, 2 bad arguments or unreadable capture, 1 output error.\n";
 
@@ -703,6 +704,17 @@ int main(int argc, char **argv)
     }
     if (stats)
         mbx_stats_print(&st, stderr);
+    if (stats && ms.dir != NULL) { /* the same as an EVE stats record */
+        char path[4096], serr[256];
+        snprintf(path, sizeof(path), "%s/stats.json", ms.dir);
+        struct mbx_out *so = mbx_out_open(path, serr, sizeof(serr));
+        if (so == NULL) {
+            fprintf(stderr, "mbx-streams: %s\n", serr);
+            ms.write_failed = true;
+        }
+        mbx_stats_write(&st, so, mbx_engine_now(e));
+        mbx_out_close(so);
+    }
 
     for (int i = 0; i < MS_MAX_OPEN; i++) /* flows the engine kept (none, normally) */
         if (ms.open[i].fl != NULL)

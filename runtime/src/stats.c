@@ -13,6 +13,7 @@
  * mbx_decode_err_name().
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "mbx.h"
 
@@ -20,15 +21,25 @@ void mbx_stats_print(const struct mbx_stats *s, FILE *fp)
 {
     if (s == NULL || fp == NULL)
         return;
+    int w = 0; /* the longest text, so that the numbers line up */
+#define MBX_X_(name, text)                                                                         \
+    if ((int)strlen(text) > w)                                                                     \
+        w = (int)strlen(text);
+    MBX_STATS(MBX_X_)
+#undef MBX_X_
+    for (int r = 1; r < MBX_DECODE_NREASONS; r++)
+        if (s->decode_err[r] && (int)strlen(mbx_decode_err_text((enum mbx_decode_err)r)) > w - 2)
+            w = (int)strlen(mbx_decode_err_text((enum mbx_decode_err)r)) + 2;
     fprintf(fp, "mbx statistics:\n");
-#define MBX_X_(name, text) fprintf(fp, "  %-44s %16" PRIu64 "\n", text, s->name);
+#define MBX_X_(name, text) fprintf(fp, "  %-*s %16" PRIu64 "\n", w, text, s->name);
     MBX_STATS(MBX_X_)
 #undef MBX_X_
     for (int r = 1; r < MBX_DECODE_NREASONS; r++) {
         if (s->decode_err[r] == 0)
             continue;
-        fprintf(fp, "    %-42s %16" PRIu64 "  (%s)\n", mbx_decode_err_text((enum mbx_decode_err)r),
-                s->decode_err[r], mbx_decode_err_name((enum mbx_decode_err)r));
+        fprintf(fp, "    %-*s %16" PRIu64 "  (%s)\n", w - 2,
+                mbx_decode_err_text((enum mbx_decode_err)r), s->decode_err[r],
+                mbx_decode_err_name((enum mbx_decode_err)r));
     }
 }
 

@@ -86,6 +86,10 @@ for seed in 1 2 3; do
   check_eq "$((de + er))" 3000 "garbage seed $seed: decoded + decode errors"
   reasons=$(awk '/^    /{s += $(NF-1)} END{print s+0}' "$T/gerr")
   check_eq "$reasons" "$er" "garbage seed $seed: errors by reason add up"
+  # The EVE stats record says the same (and is valid JSON).
+  check_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["stats"]
+print(s["packets"], s["decoded"] + s["decode_errors"], sum(s["decode_error_reasons"].values()))' \
+    "$T/g$seed/stats.json")" "3000 3000 $er" "garbage seed $seed: stats.json packets, decoded + errors, reasons"
   rc=0; "$FLOWSTAT" -r "$T/garbage$seed.pcap" > /dev/null 2>&1 || rc=$?
   check_eq "$rc" 0 "garbage seed $seed: mbx-flowstat exit status"
 done

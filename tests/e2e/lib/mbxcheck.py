@@ -330,21 +330,41 @@ def cmd_synth(out, n, reuse):
 
 
 def cmd_garbage(out, n, seed):
+    """A third of the records: random bytes.  A third: Ethernet + a random L3 type and
+    random bytes.  A third: Ethernet + IPv4 with a right total length + TCP or UDP
+    with random fields (ports and addresses from a small set, so that the garbage
+    lands on a few flows) and a random data offset and payload: deep enough that
+    the TCP engine and the stream reassembler get garbage too."""
     rnd = random.Random(int(seed))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i in range(int(n)):
+            kind = i % 3
             ln = rnd.choice([0, 1, 13, 14, 20, 34, 54, 60, rnd.randrange(0, 1600)])
-            # Half the records start like an Ethernet + IPv4/IPv6 + TCP/UDP frame, so
-            # that decoding goes deep before the bytes stop making sense.
             b = bytearray(rnd.getrandbits(8) for _ in range(ln))
-            if ln >= 34 and i % 2 == 0:
-                b[12:14] = rnd.choice([b"\x08\x00", b"\x86\xdd", b"\x81\x00", b"\x88\x64"])
+            if kind == 1 and ln >= 34:
+                b[12:14] = rnd.choice([b"\x08\x00", b"\x86\xdd", b"\x81\x00", b"\x88\x64",
+                                       b"\x88\xa8"])
                 b[14] = rnd.choice([0x45, 0x46, 0x4f, 0x60, 0x40])
-                if ln > 23:
-                    b[23] = rnd.choice([6, 17, 6, 1])
+            elif kind == 2:
+                proto = rnd.choice([6, 6, 6, 17])
+                l4 = bytearray(rnd.getrandbits(8) for _ in range(rnd.choice([8, 20, 32, 60, 200])))
+                l4[0:4] = struct.pack("!HH", rnd.choice([80, 1234, 5555]), rnd.choice([80, 1234]))
+                if proto == 6 and len(l4) >= 20:
+                    l4[12] = rnd.choice([0x50, 0x50, 0x80, 0xf0, 0x20, 0x60]) | (l4[12] & 0x0f)
+                    l4[4:8] = struct.pack("!I", rnd.choice([0, 1000, 2 ** 32 - 10,
+                                                             rnd.getrandbits(32)]))
+                if proto == 17:
+                    l4[4:6] = struct.pack("!H", rnd.choice([len(l4), 8, 3, 65535]))
+                ip = struct.pack("!BBHHHBB2s4s4s", 0x45, 0, 20 + len(l4), i, 0, 64, proto, b"\0\0",
+                                 bytes([10, 0, 0, rnd.choice([1, 2])]),
+                                 bytes([10, 0, 0, rnd.choice([1, 2])]))
+                b = bytearray(b"\0" * 12 + b"\x08\x00") + ip + l4
+                if rnd.random() < 0.2:  # cut by the snap length
+                    b = b[:rnd.randrange(14, len(b) + 1)]
+                ln = len(b)
             wire = ln + rnd.choice([0, 0, 10])
-            f.write(struct.pack("<IIII", 1000000 + i, i, ln, wire))
+            f.write(struct.pack("<IIII", 1000000 + i // 10, i, ln, wire))
             f.write(bytes(b))
     return 0
 
