@@ -24,6 +24,7 @@ void mbxc_init(struct mbxc *mc, FILE *diag_out)
     mc->stdlib_dirs[0] = MBX_STDLIB_INSTALL_DIR;
     mc->stdlib_dirs[1] = MBX_STDLIB_SOURCE_DIR;
     mc->dump_out = stdout;
+    mc->nstd_cache = -1;
 }
 
 void mbxc_fini(struct mbxc *mc)

@@ -41,6 +41,9 @@ struct mbxc {
     FILE *dump_out;              /* where dumps go */
     bool internal_error;         /* the prelude disagrees with mbx_events.def */
     bool too_deep;               /* "nested too deeply" was reported */
+    struct sema_tab *missing_units; /* std units reported as missing a `use` */
+    struct std_text *std_cache;  /* texts of the stdlib units, read on first need */
+    int nstd_cache;              /* entries of std_cache; -1 before reading */
 };
 
 void mbxc_init(struct mbxc *mc, FILE *diag_out);
@@ -56,6 +59,12 @@ struct unit *parse_text(struct mbxc *mc, const char *path, const char *unit_name
 int parse_prelude(struct mbxc *mc);
 /* Load every unit named by a `use`, transitively (part of the parse pass). */
 void parse_uses(struct mbxc *mc);
+struct std_text {
+    const char *unit;  /* "std.http" */
+    const char *text;  /* its source */
+};
+/* The std.X unit (not loaded) that declares `name`, for hints; or NULL. */
+const char *parse_std_unit_declaring(struct mbxc *mc, const char *name);
 
 /* sema.c */
 void sema_resolve(struct mbxc *mc);
@@ -64,6 +73,10 @@ struct sema_tab *sema_tab_new(struct arena *a, unsigned cap);
 void *sema_tab_get(const struct sema_tab *t, const char *name);
 /* Insert; returns the value already there (and inserts nothing), or NULL. */
 void *sema_tab_put(struct sema_tab *t, const char *name, void *val);
+/* `name` (a `what`) is declared in a std unit the program does not `use`:
+ * report that once per unit (later names of that unit only count an error).
+ * Returns false if no std unit declares it. */
+bool sema_missing_use(struct mbxc *mc, const char *name, struct loc loc, const char *what);
 
 /* link.c */
 void link_pipeline(struct mbxc *mc);

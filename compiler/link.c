@@ -124,6 +124,8 @@ static struct ast_decl *member_module(struct linker *l, struct ast_name *n)
         diag_note(&l->mc->diag, m, d->loc, "`%s` is declared here", n->name);
         return NULL;
     }
+    if (sema_missing_use(l->mc, n->name, n->loc, "module"))
+        return NULL;
     m = diag_error(&l->mc->diag, n->loc, "unknown module `%s`", n->name);
     const char *best = NULL;
     size_t bestlen = 0;

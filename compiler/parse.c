@@ -9,6 +9,7 @@
  */
 #include "parse.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -236,4 +237,71 @@ void parse_uses(struct mbxc *mc)
             d->u.use.target = t;
         }
     }
+}
+
+/* Read the stdlib's units (not the prelude) once, for hints. */
+static void load_std_cache(struct mbxc *mc)
+{
+    int cap = 16;
+    mc->std_cache = arena_alloc(&mc->arena, sizeof(*mc->std_cache) * (size_t)cap);
+    mc->nstd_cache = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!mc->stdlib_dirs[i] || (i == 1 && strcmp(mc->stdlib_dirs[1], mc->stdlib_dirs[0]) == 0))
+            continue;
+        DIR *dir = opendir(mc->stdlib_dirs[i]);
+        if (!dir)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL && mc->nstd_cache < cap) {
+            size_t n = strlen(de->d_name);
+            if (n < 5 || strcmp(de->d_name + n - 4, ".mbx") != 0 ||
+                strcmp(de->d_name, "prelude.mbx") == 0)
+                continue;
+            size_t len = 0;
+            int err = 0;
+            const char *path = arena_printf(&mc->arena, "%s/%s", mc->stdlib_dirs[i], de->d_name);
+            char *text = read_all(mc, path, &len, &err);
+            if (!text)
+                continue;
+            mc->std_cache[mc->nstd_cache].unit =
+                arena_printf(&mc->arena, "std.%.*s", (int)(n - 4), de->d_name);
+            mc->std_cache[mc->nstd_cache].text = text;
+            mc->nstd_cache++;
+        }
+        closedir(dir);
+        if (mc->nstd_cache)
+            break; /* the first stdlib directory that has units wins */
+    }
+}
+
+/* Which stdlib unit (std.NAME, not loaded yet) declares `name`, for a hint
+ * on an unknown name; NULL if none.  A plain text search of the stdlib
+ * sources: only called on error paths. */
+const char *parse_std_unit_declaring(struct mbxc *mc, const char *name)
+{
+    static const char *const kinds[] = {"flow ", "record ", "event ", "fn ", "module "};
+    if (mc->nstd_cache < 0)
+        load_std_cache(mc);
+    size_t nl = strlen(name);
+    for (int i = 0; i < mc->nstd_cache; i++) {
+        bool loaded = false;
+        for (struct unit *u = mc->units; u; u = u->next)
+            loaded |= strcmp(u->name, mc->std_cache[i].unit) == 0;
+        if (loaded)
+            continue;
+        const char *text = mc->std_cache[i].text;
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+            size_t kl = strlen(kinds[k]);
+            for (const char *p = strstr(text, kinds[k]); p; p = strstr(p + 1, kinds[k])) {
+                if (p != text && p[-1] != '\n' && p[-1] != ' ')
+                    continue;
+                if (strncmp(p + kl, name, nl) != 0)
+                    continue;
+                char after = p[kl + nl];
+                if (after == ' ' || after == '(' || after == '{' || after == ';')
+                    return mc->std_cache[i].unit;
+            }
+        }
+    }
+    return NULL;
 }

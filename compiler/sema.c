@@ -180,6 +180,22 @@ static void suggest_hint(struct mbxc *mc, struct diag_msg *m, struct suggest *s)
         diag_hint(&mc->diag, m, "did you mean `%s`?", s->best);
 }
 
+bool sema_missing_use(struct mbxc *mc, const char *name, struct loc loc, const char *what)
+{
+    const char *unit = parse_std_unit_declaring(mc, name);
+    if (!unit)
+        return false;
+    if (!mc->missing_units)
+        mc->missing_units = sema_tab_new(&mc->arena, 4);
+    if (sema_tab_put(mc->missing_units, unit, (void *)unit)) {
+        mc->diag.errors++; /* the missing `use` is already reported */
+        return true;
+    }
+    struct diag_msg *m = diag_error(&mc->diag, loc, "unknown %s `%s`", what, name);
+    diag_hint(&mc->diag, m, "`%s` is declared in %s; add `use %s;` at the top", name, unit, unit);
+    return true;
+}
+
 static void suggest_globals(struct mbxc *mc, struct suggest *s, enum decl_kind k)
 {
     for (struct unit *u = mc->units; u; u = u->next)
@@ -261,6 +277,8 @@ static const struct type *resolve_type(struct mbxc *mc, struct ast_type *x)
         diag_note(&mc->diag, m, d->loc, "`%s` is declared here", x->name);
         return T(TY_ERROR);
     }
+    if (sema_missing_use(mc, x->name, x->loc, "type"))
+        return T(TY_ERROR);
     struct diag_msg *m = diag_error(&mc->diag, x->loc, "unknown type `%s`", x->name);
     struct suggest s;
     suggest_init(&s, x->name);
@@ -446,6 +464,10 @@ static void resolve_event(struct mbxc *mc, struct ast_decl *d, int depth)
             m = diag_error(&mc->diag, d->u.ev.base_x->loc, "`%s` is a %s, not an event", bname,
                            decl_what(b));
         } else {
+            if (sema_missing_use(mc, bname, d->u.ev.base_x->loc, "event")) {
+                d->u.ev.rstate = 2;
+                return;
+            }
             m = diag_error(&mc->diag, d->u.ev.base_x->loc, "unknown event `%s`", bname);
             struct suggest s;
             suggest_init(&s, bname);
@@ -565,6 +587,8 @@ static void resolve_expr(struct mbxc *mc, struct scope *sc, struct ast_expr *e)
             } else if (scope_find(sc, c->u.name.name)) {
                 diag_error(&mc->diag, c->loc, "`%s` is not a function", c->u.name.name);
                 c->type = T(TY_ERROR);
+            } else if (sema_missing_use(mc, c->u.name.name, c->loc, "function")) {
+                c->type = T(TY_ERROR);
             } else {
                 struct diag_msg *m =
                     diag_error(&mc->diag, c->loc, "unknown function `%s`", c->u.name.name);
@@ -636,6 +660,8 @@ static struct ast_decl *lookup_event(struct mbxc *mc, struct ast_name *x)
         diag_note(&mc->diag, m, d->loc, "`%s` is declared here", name);
         return NULL;
     }
+    if (sema_missing_use(mc, name, loc, "event"))
+        return NULL;
     struct diag_msg *m = diag_error(&mc->diag, loc, "unknown event `%s`", name);
     struct suggest s;
     suggest_init(&s, name);
@@ -738,6 +764,8 @@ static bool resolve_flow_name(struct mbxc *mc, struct ast_name *n, bool events_o
         diag_hint(&mc->diag, m, "%s", where);
         return false;
     }
+    if (sema_missing_use(mc, n->name, n->loc, "flow"))
+        return false;
     struct diag_msg *m = diag_error(&mc->diag, n->loc, "unknown flow `%s`", n->name);
     struct suggest s;
     suggest_init(&s, n->name);

@@ -37,6 +37,7 @@ cases = {
 "syntax_alert_unnamed_value": H % "        alert(\"x\", c.id);",
 "syntax_while": H % "        while true { log(\"x\"); }",
 "lex_single_quotes": H % "        log('x');",
+"use_missing_std_http": "// one missing `use`, one error, though three names need it\nmodule web {\n    import http_session;\n    on http_request(s) { log(\"req\", h = sha256_hex(s.uri as bytes)); }\n}\npipeline p { web; http_parser; }\n",
 "use_missing_unit": "use std.nosuch;\nmodule m { import tcp; on tcp.syn(c) { } }\n",
 # ---- resolve: declarations and types ----
 "type_map_args": M % "    table t: map<ip>;",
