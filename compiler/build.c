@@ -355,10 +355,10 @@ int build_main(int argc, char **argv)
     snprintf(lmbx, sizeof(lmbx), "%s%s", bt ? MBXC_BT_LIBMBX : prefix, bt ? "" : "/lib/libmbx.a");
     cmd_add(&c, inc1);
     cmd_add(&c, inc2);
-    if (bt) {
-        snprintf(sflags, sizeof(sflags), "%s", MBXC_BT_SANITIZE);
-        cmd_add_words(&c, sflags);
-    }
+    /* libmbx built with sanitizers (MBX_SANITIZE) links only with them, in the build
+     * tree and where that build is installed */
+    snprintf(sflags, sizeof(sflags), "%s", MBXC_BT_SANITIZE);
+    cmd_add_words(&c, sflags);
     if (p->uses_std_http)
         cmd_add(&c, lhttp);
     cmd_add(&c, lmbx);
