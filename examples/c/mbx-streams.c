@@ -547,14 +547,10 @@ int main(int argc, char **argv)
             k++;
         if (k == argc)
             return ms_bad_usage("%s needs '--' after the EAL arguments", "--dpdk");
-        eal_argc = k - 1; /* argv[0] and the EAL arguments */
-        eal_argv = calloc((size_t)eal_argc + 1, sizeof(char *));
-        if (eal_argv == NULL)
-            return 1;
-        eal_argv[0] = argv[0];
-        for (int i = 2; i < k; i++)
-            eal_argv[i - 1] = argv[i];
-        argv[k] = argv[0]; /* getopt continues from here */
+        eal_argc = k - 1;    /* a program name and the EAL arguments */
+        argv[1] = argv[0];   /* in place of "--dpdk" */
+        eal_argv = argv + 1; /* no copy: nothing to free on any exit path */
+        argv[k] = argv[0];   /* getopt continues from here */
         argc -= k;
         argv += k;
     }
@@ -726,7 +722,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < ms.nrecs; i++)
         free(ms.recs[i]);
     free(ms.recs);
-    free(eal_argv);
     if (rc < 0)
         return 2;
     return ms.write_failed ? 1 : 0;
