@@ -101,12 +101,43 @@ static void test_timeouts_with_timers(void **state)
     mbx_engine_free(e);
 }
 
+#include <time.h>
+
+static int live_ticks;
+static void on_live(mbx_engine *e, void *u)
+{
+    (void)e, (void)u;
+    live_ticks++;
+}
+
+/* config.live_clock: timers follow the wall clock, not packet times. */
+static void test_live_clock(void **state)
+{
+    (void)state;
+    struct mbx_config cfg;
+    mbx_config_default(&cfg);
+    cfg.max_flows = 8;
+    cfg.live_clock = true;
+    mbx_engine *e = mbx_engine_new(&cfg);
+    mbx_every(e, 2 * MS, on_live, NULL);
+    udp_at(e, 1 * SEC); /* packet times far in the past: ignored */
+    udp_at(e, 1 * SEC);
+    assert_int_equal(live_ticks, 0);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    udp_at(e, 1 * SEC);
+    assert_true(live_ticks >= 4); /* 10 ms of wall clock, 2 ms period */
+    assert_true(mbx_engine_now(e) > 1600000000ull * SEC); /* wall clock: after 2020 */
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every),
         cmocka_unit_test(test_two_timers),
         cmocka_unit_test(test_timeouts_with_timers),
+        cmocka_unit_test(test_live_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
