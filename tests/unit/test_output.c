@@ -270,13 +270,93 @@ static void test_stats_record(void **state)
     free(text);
 }
 
+/* ------------------------------------------------------------ common fields */
+
+/* An Ethernet + IPv4 + TCP frame (checksums left zero: mbx does not verify them). */
+static size_t tcp_frame(uint8_t *b, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+                        uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    memset(b, 0, 54);
+    b[12] = 0x08; /* IPv4 */
+    uint8_t *ip = b + 14, *tcp = b + 34;
+    ip[0] = 0x45;
+    ip[3] = 40; /* total length */
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, src, 4);
+    memcpy(ip + 16, dst, 4);
+    tcp[0] = (uint8_t)(sport >> 8);
+    tcp[1] = (uint8_t)sport;
+    tcp[2] = (uint8_t)(dport >> 8);
+    tcp[3] = (uint8_t)dport;
+    for (int i = 0; i < 4; i++) {
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    tcp[12] = 0x50;
+    tcp[13] = flags;
+    tcp[14] = 0xff;
+    tcp[15] = 0xff;
+    return 54;
+}
+
+static void on_open(const struct mbx_event *ev, void *udata)
+{
+    mbx_out_begin(udata, mbx_engine_now(ev->engine), "open", ev->flow);
+    mbx_out_end(udata);
+}
+
+/* mbx_out_begin with a flow: the client (the SYN's sender) is the source even
+ * when the event fires on the server's packet, and community_id is the Community
+ * ID spec's published value for this tuple (community-id-spec README: TCP
+ * 128.232.110.120:34855 -> 66.35.250.204:80 = 1:LQU9qZlK+B5F3KDmev6m5PMibrg=). */
+static void test_common_fields(void **state)
+{
+    static const uint8_t cli[4] = {128, 232, 110, 120}, srv[4] = {66, 35, 250, 204};
+    uint8_t fb[3][64];
+    struct mbx_frame fr[3];
+    memset(fr, 0, sizeof(fr));
+    size_t n0 = tcp_frame(fb[0], cli, srv, 34855, 80, MBX_TCP_SYN, 1000, 0);
+    size_t n1 = tcp_frame(fb[1], srv, cli, 80, 34855, MBX_TCP_SYN | MBX_TCP_ACK, 5000, 1001);
+    size_t n2 = tcp_frame(fb[2], cli, srv, 34855, 80, MBX_TCP_ACK, 1001, 5001);
+    size_t lens[3] = {n0, n1, n2};
+    for (int i = 0; i < 3; i++) {
+        fr[i].data = fb[i];
+        fr[i].caplen = fr[i].wirelen = (uint32_t)lens[i];
+        fr[i].ts = 1359539512000000000ull + (mbx_time)i * 1000000; /* 1 ms apart */
+        fr[i].linktype = MBX_LINK_ETHERNET;
+    }
+    struct mbx_out *o = open_tmp();
+    mbx_engine *e = mbx_engine_new(NULL);
+    assert_non_null(e);
+    assert_true(mbx_subscribe(e, MBX_EV_TCP_SYN, on_open, o, 0) >= 0);
+    assert_true(mbx_subscribe(e, MBX_EV_TCP_OPEN, on_open, o, 0) >= 0);
+    bool fwd[3];
+    assert_int_equal(mbx_engine_input(e, fr, fwd, 3), 3);
+    mbx_engine_finish(e);
+    mbx_engine_free(e);
+    char *s = close_and_read(o, NULL);
+    const char *tail = ",\"event_type\":\"open\",\"src_ip\":\"128.232.110.120\",\"src_port\":34855,"
+                       "\"dest_ip\":\"66.35.250.204\",\"dest_port\":80,\"proto\":\"TCP\","
+                       "\"community_id\":\"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\"}\n";
+    /* tcp.syn on the first packet, tcp.open when the handshake completes. */
+    char *second = strchr(s, '\n');
+    assert_non_null(second);
+    second++;
+    assert_non_null(strstr(s, "{\"timestamp\":\"2013-01-30T09:51:52.000000+0000\",\"flow_id\":"));
+    assert_non_null(strstr(second, "{\"timestamp\":\"2013-01-30T09:51:52.00"));
+    assert_memory_equal(second - strlen(tail), tail, strlen(tail));
+    assert_string_equal(second + strlen(second) - strlen(tail), tail);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamp),           cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_members_and_nesting), cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_large_output),        cmocka_unit_test(test_open_error),
-        cmocka_unit_test(test_stats_record),
+        cmocka_unit_test(test_stats_record),        cmocka_unit_test(test_common_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
