@@ -373,12 +373,12 @@ int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint
         return incons;
     }
     /* Write the bytes not yet stored (first-wins) or all of them (last-wins). */
-    uint8_t *b = st->buf - st->base_off; /* b[o] is offset o */
     uint64_t pos = off;
+#define B(o) (st->buf + ((o) - st->base_off)) /* where stream offset o is stored */
     for (uint32_t i = st->ooo; pos < cend;) {
         struct stream_seg *g = i ? seg_at(e, i) : NULL;
         if (!g || g->start >= cend) {
-            memcpy(b + pos, data + (pos - off), (size_t)(cend - pos));
+            memcpy(B(pos), data + (pos - off), (size_t)(cend - pos));
             break;
         }
         if (g->end <= pos) {
@@ -386,19 +386,20 @@ int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint
             continue;
         }
         if (g->start > pos) {
-            memcpy(b + pos, data + (pos - off), (size_t)(g->start - pos));
+            memcpy(B(pos), data + (pos - off), (size_t)(g->start - pos));
             pos = g->start;
         }
         uint64_t oe = g->end < cend ? g->end : cend;
         incons |= STREAM_OVERLAP;
-        if (memcmp(b + pos, data + (pos - off), (size_t)(oe - pos))) {
+        if (memcmp(B(pos), data + (pos - off), (size_t)(oe - pos))) {
             incons |= STREAM_INCONSISTENT;
             if (last)
-                memcpy(b + pos, data + (pos - off), (size_t)(oe - pos));
+                memcpy(B(pos), data + (pos - off), (size_t)(oe - pos));
         }
         pos = oe;
         i = g->next;
     }
+#undef B
     if (cend > st->hi_off)
         st->hi_off = cend;
     /* Merge [off, cend) into the sorted interval list. */
