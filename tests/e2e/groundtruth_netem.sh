@@ -35,6 +35,13 @@ for cap in client server; do
   check_eq "$(for i in 0 1 2 3; do field "$out" $i src_port; done | tr '\n' ' ')" \
     "38504 38516 38530 38546 " "$cap.pcap: client ports"
 done
+# Retransmissions in this capture carry the same bytes, so the last-wins policy
+# (tcpflow's own) gives the same bodies and totals.
+check_cmd "client.pcap --policy last runs" "$STREAMS" -r "$D/client.pcap" -d "$T/last" --policy last
+check_cmd "client.pcap --policy last: 10 of 10 bodies" $CHECK bodies "$T/last" "$D/manifest.tsv"
+check_cmd "client.pcap --policy last: bytes equal tcpflow's" $CHECK tcpflow "$T/last" "$T/tf_client"
+check_eq "$(grep -o '"inconsistent":[1-9]' "$T/client/flows.jsonl" | wc -l)" 0 \
+  "client.pcap: no inconsistent retransmission (the same bytes resent)"
 # server.pcap was captured before the impairment: nothing is missing in it.
 for i in 0 1 2 3; do
   check_eq "$(field "$T/server" $i tcp_conn.s2c.gap_bytes)" 0 "server.pcap: connection $i s2c gap bytes"
