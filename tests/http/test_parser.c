@@ -634,6 +634,52 @@ static void test_empty_uri(void **state)
     free(r);
 }
 
+/* libhtp's leniency, as suricata-verify's http-evader cases need it (each
+ * body is the EICAR string's stand-in "HELLO-WORLD!" here): junk after a chunk
+ * size, stray empty lines, "chunked" inside another token, a folded
+ * Transfer-Encoding, a lone CR between headers, a lowercase version, and a
+ * Content-Disposition filename naming the file. */
+static void check_lenient(const char *resp, size_t n, const char *want_body)
+{
+    const struct step st[] = {
+        REQ("GET /x/y HTTP/1.1\r\nHost: evader\r\n\r\n"),
+        RAWRESP(resp, n),
+    };
+    struct rec *r = run_all(st, 2, true);
+    assert_int_equal(r->ntx, 1);
+    assert_int_equal(r->tx[0].status, 200);
+    assert_int_equal(r->nfiles, 1);
+    assert_string_equal(r->fname[0], "e.txt");
+    uint8_t want[32];
+    sha256_hex(want_body, strlen(want_body), want);
+    assert_true(r->file[0].has_sha256);
+    assert_memory_equal(r->file[0].sha256, want, 32);
+    free(r);
+}
+#define LENIENT(resp, body) check_lenient(resp, sizeof(resp) - 1, body)
+#define CD "Content-Disposition: attachment; filename=\"e.txt\"\r\n"
+
+static void test_lenient_framing(void **state)
+{
+    LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\n"
+            "6x\r\nHELLO-\r\n6,\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+    LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\n"
+            "\n6\r\nHELLO-\r\n\n\x0c" "6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+    LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: xchunked\r\n\r\n"
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+    LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding:\r\n chunked\r\n\r\n"
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+    LENIENT("http/1.1 200 ok\r\n" "Content-Disposition: attachment; filename=e.txt\r"
+            "Transfer-Encoding: chunked\r\n\r\n"
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+    /* "chunked" over a body that is not: Content-Length frames it */
+    LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\nContent-Length: 14\r\n\r\n"
+            "HELLO-WORLD!\r\n", "HELLO-WORLD!\r\n");
+    /* ... or the close, even without a line end */
+    LENIENT("HTTP/1.0 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\nHELLO-WORLD!",
+            "HELLO-WORLD!");
+}
+
 /* No framing: the body runs to the end of the connection. */
 static void test_until_close(void **state)
 {
@@ -739,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_wants_data),
         cmocka_unit_test(test_empty_uri),
+        cmocka_unit_test(test_lenient_framing),
         cmocka_unit_test(test_until_close),
         cmocka_unit_test(test_limits_and_bad_lengths),
         cmocka_unit_test(test_pipeline_overflow),
