@@ -450,8 +450,12 @@ static void ex(struct cg *g, const struct ir_expr *x)
         return;
     }
     case X_STATE:
-        out(g, "g_st_%s(ev->flow)->%s", g->p->modules[g->fn->module].name,
-            g->p->modules[g->fn->module].state[x->index].name);
+        if (x->ty == IT_STR || x->ty == IT_BYTES) /* kept as a copy: see decl_state */
+            out(g, "g_sf_get(&g_st_%s(ev->flow)->%s)", g->p->modules[g->fn->module].name,
+                g->p->modules[g->fn->module].state[x->index].name);
+        else
+            out(g, "g_st_%s(ev->flow)->%s", g->p->modules[g->fn->module].name,
+                g->p->modules[g->fn->module].state[x->index].name);
         return;
     case X_EVARG: ex_evarg(g, x); return;
     case X_ENDP:
@@ -688,6 +692,13 @@ static void store(struct cg *g, const struct ir_stmt *s, int d)
             ex(g, s->a);
             out(g, "), %d);\n", s->aop == OP_ADD ? 1 : s->aop == OP_SUB ? 2 : 0);
         }
+        return;
+    }
+    if (l->op == X_STATE && (l->ty == IT_STR || l->ty == IT_BYTES)) {
+        const struct ir_module *m = &g->p->modules[g->fn->module];
+        out(g, "g_sf_set(&g_st_%s(ev->flow)->%s, ", m->name, m->state[l->index].name);
+        ex(g, s->a);
+        out(g, ");\n");
         return;
     }
     if (s->aop == OP_ADD || s->aop == OP_SUB) {
@@ -1127,6 +1138,22 @@ static const char prelude[] =
     "{\n"
     "    mbx_out_hex(o, k, s.p ? (const void *)s.p : (const void *)\"\", s.n);\n"
     "}\n"
+    "/* a str field of per-flow state: a copy (up to MBX_TABLE_STR_MAX bytes), since the\n"
+    " * bytes a str views (a stream, a parser's buffer) do not outlive the event */\n"
+    "struct g_sfield {\n"
+    "    size_t n;\n"
+    "    uint8_t b[MBX_TABLE_STR_MAX];\n"
+    "};\n"
+    "G_INLINE struct mbx_str g_sf_get(const struct g_sfield *f)\n"
+    "{\n"
+    "    return (struct mbx_str){f->b, f->n};\n"
+    "}\n"
+    "G_INLINE void g_sf_set(struct g_sfield *f, struct mbx_str s)\n"
+    "{\n"
+    "    f->n = s.n < sizeof(f->b) ? s.n : sizeof(f->b);\n"
+    "    if (f->n)\n"
+    "        memmove(f->b, s.p, f->n);\n"
+    "}\n"
     "/* flows and endpoints */\n"
     "G_INLINE mbx_time g_flow_start(const mbx_flow *f)\n"
     "{\n"
@@ -1339,8 +1366,11 @@ static void decl_state(struct cg *g)
             out(g, "\n/* per-flow module state (state per ...) */\n");
         any = true;
         out(g, "struct st_%s { /* state per %s */\n    bool init;\n", m->name, m->state_per);
-        for (int k = 0; k < m->nstate; k++)
-            out(g, "    %s %s;\n", cty(m->state[k].ty), m->state[k].name);
+        for (int k = 0; k < m->nstate; k++) {
+            enum ir_ty t = m->state[k].ty;
+            out(g, "    %s %s;\n", t == IT_STR || t == IT_BYTES ? "struct g_sfield" : cty(t),
+                m->state[k].name);
+        }
         out(g, "};\n");
     }
     if (!any && p->nbits == 0)
@@ -1371,9 +1401,11 @@ static void decl_state(struct cg *g)
         for (int k = 0; k < m->nstate; k++) {
             if (m->state[k].init == NULL)
                 continue;
-            out(g, "        s->%s = ", m->state[k].name);
+            enum ir_ty t = m->state[k].ty;
+            out(g, t == IT_STR || t == IT_BYTES ? "        g_sf_set(&s->%s, " : "        s->%s = ",
+                m->state[k].name);
             ex(g, m->state[k].init);
-            out(g, ";\n");
+            out(g, t == IT_STR || t == IT_BYTES ? ");\n" : ";\n");
         }
         out(g, "    }\n    return s;\n}\n");
     }

@@ -98,6 +98,12 @@ if kind == "http":
     # std.http: every request tshark sees, every file of the manifest with its sha256
     uris = sorted(u for (u,) in tshark("-Y", "http.request", "-T", "fields", "-e", "http.request.uri"))
     check(sorted(e["mbx"]["uri"] for e in logs["request"]) == uris, "http_request: %d URIs" % len(uris))
+    firsts = {}
+    for sp, u in tshark("-Y", "http.request", "-T", "fields", "-e", "tcp.srcport",
+                        "-e", "http.request.uri"):
+        firsts.setdefault(int(sp), u)
+    check(all(e["mbx"]["first"] == firsts[e["src_port"]] for e in logs["request"]),
+          "state per http_session keeps each connection's first URI (a copy)")
     files = {e["mbx"]["name"]: e["mbx"] for e in logs["file"]}
     man = "/".join(cap.split("/")[:-1]) + "/manifest.tsv"
     for name, size, sha in (l.split() for l in open(man)):

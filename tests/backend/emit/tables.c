@@ -45,6 +45,22 @@ G_INLINE void g_out_hex(struct mbx_out *o, const char *k, struct mbx_str s)
 {
     mbx_out_hex(o, k, s.p ? (const void *)s.p : (const void *)"", s.n);
 }
+/* a str field of per-flow state: a copy (up to MBX_TABLE_STR_MAX bytes), since the
+ * bytes a str views (a stream, a parser's buffer) do not outlive the event */
+struct g_sfield {
+    size_t n;
+    uint8_t b[MBX_TABLE_STR_MAX];
+};
+G_INLINE struct mbx_str g_sf_get(const struct g_sfield *f)
+{
+    return (struct mbx_str){f->b, f->n};
+}
+G_INLINE void g_sf_set(struct g_sfield *f, struct mbx_str s)
+{
+    f->n = s.n < sizeof(f->b) ? s.n : sizeof(f->b);
+    if (f->n)
+        memmove(f->b, s.p, f->n);
+}
 /* flows and endpoints */
 G_INLINE mbx_time g_flow_start(const mbx_flow *f)
 {
