@@ -1393,8 +1393,8 @@ static void decl_state(struct cg *g)
             continue;
         out(g, "static struct st_%s *g_st_%s(mbx_flow *f)\n{\n", m->name, m->name);
         out(g, "    static struct st_%s none;\n", m->name);
-        out(g, "    struct g_flowstate *fs = f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) "
-               ": NULL;\n");
+        out(g, "    struct g_flowstate *fs =\n"
+               "        f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;\n");
         out(g, "    struct st_%s *s = fs ? &fs->%s : &none;\n", m->name, m->name);
         out(g, "    if (!s->init) {\n        s->init = true;\n");
         g->fn = NULL;
@@ -1707,7 +1707,8 @@ static void registration(struct cg *g)
     out(g, "    .ev_ids = g_ev,\n    .nslots = %d,\n", p->nslots);
     if (state)
         out(g, "    .flow_state = sizeof(struct g_flowstate),\n    .flow_slot = &g_flow_slot,\n");
-    out(g, "};\n\nint main(int argc, char **argv)\n{\n    return mbx_main(argc, argv, &g_prog);\n}\n");
+    out(g, "};\n\nint main(int argc, char **argv)\n{\n");
+    out(g, "    return mbx_main(argc, argv, &g_prog);\n}\n");
 }
 
 static int cgc_emit(const struct ir_prog *p, FILE *o)

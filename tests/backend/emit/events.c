@@ -226,7 +226,8 @@ static int g_flow_slot = -1;
 static struct st_watcher *g_st_watcher(mbx_flow *f)
 {
     static struct st_watcher none;
-    struct g_flowstate *fs = f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;
+    struct g_flowstate *fs =
+        f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;
     struct st_watcher *s = fs ? &fs->watcher : &none;
     if (!s->init) {
         s->init = true;
