@@ -153,8 +153,7 @@ const char *mbx_event_name(const mbx_engine *e, int ev)
     return e->ev[ev].name;
 }
 
-int mbx_event_define(mbx_engine *e, const char *name, int base, mbx_filter_fn filter,
-                     void *udata)
+int mbx_event_define(mbx_engine *e, const char *name, int base, mbx_filter_fn filter, void *udata)
 {
     if (base < 0 || base >= e->nev || !filter)
         return -EINVAL;

@@ -20,10 +20,10 @@
 
 /* Half flags (mbx_half.hflags). */
 #define H_SEEN 0x01 /* this side sent at least one packet */
-#define H_SYN 0x02  /* this side sent a SYN (isn is its SYN's) */
-#define H_FIN 0x04  /* this side sent a FIN (fin_seq valid) */
-#define H_ISN 0x08  /* isn / next_seq known (from a SYN, a segment or the peer's ACK) */
-#define H_WS 0x10   /* this side announced window scaling */
+#define H_SYN  0x02 /* this side sent a SYN (isn is its SYN's) */
+#define H_FIN  0x04 /* this side sent a FIN (fin_seq valid) */
+#define H_ISN  0x08 /* isn / next_seq known (from a SYN, a segment or the peer's ACK) */
+#define H_WS   0x10 /* this side announced window scaling */
 
 /* One inferred TCP endpoint (the mOS model: updated as sender and as receiver). */
 struct mbx_half {
@@ -50,65 +50,65 @@ struct mbx_half {
 
 /* Flow flags (mbx_flow.fflags). */
 #define F_MIDSTREAM 0x01 /* picked up without a handshake */
-#define F_STREAM0 0x02   /* streams[2i + 0] (client's bytes) is open */
-#define F_STREAM1 0x04   /* streams[2i + 1] (server's bytes) is open */
-#define F_DROPPED 0x08   /* mbx_drop_flow(): drop every packet, no events but the end */
-#define F_RECHECK 0x10   /* subscriptions changed: recheck stream need after the packet */
-#define F_OPEN 0x20      /* tcp.open fired */
-#define F_LIVE 0x40      /* slot in use */
-#define F_SYNEV 0x80     /* tcp.syn fired */
+#define F_STREAM0   0x02 /* streams[2i + 0] (client's bytes) is open */
+#define F_STREAM1   0x04 /* streams[2i + 1] (server's bytes) is open */
+#define F_DROPPED   0x08 /* mbx_drop_flow(): drop every packet, no events but the end */
+#define F_RECHECK   0x10 /* subscriptions changed: recheck stream need after the packet */
+#define F_OPEN      0x20 /* tcp.open fired */
+#define F_LIVE      0x40 /* slot in use */
+#define F_SYNEV     0x80 /* tcp.syn fired */
 
 /* Idle-timeout classes: one LRU list each, so expiry is O(1) per packet. */
 enum lru_class { LRU_SYN, LRU_EST, LRU_CLOSING, LRU_UDP, LRU_N };
 
 struct mbx_flow {
-    struct mbx_half half[2];   /* by enum mbx_side */
-    struct mbx_addr addr[2];   /* client, server */
-    uint16_t port[2];          /* client, server */
-    uint8_t proto;             /* IPPROTO_TCP / IPPROTO_UDP */
-    uint8_t lru;               /* enum lru_class */
-    uint8_t end;               /* enum mbx_flow_end */
-    uint8_t fflags;            /* F_* */
-    uint32_t hnext;            /* hash chain: next flow index + 1 (0: end) */
-    uint32_t lru_prev;         /* LRU list neighbours: index + 1 (0: none) */
+    struct mbx_half half[2]; /* by enum mbx_side */
+    struct mbx_addr addr[2]; /* client, server */
+    uint16_t port[2];        /* client, server */
+    uint8_t proto;           /* IPPROTO_TCP / IPPROTO_UDP */
+    uint8_t lru;             /* enum lru_class */
+    uint8_t end;             /* enum mbx_flow_end */
+    uint8_t fflags;          /* F_* */
+    uint32_t hnext;          /* hash chain: next flow index + 1 (0: end) */
+    uint32_t lru_prev;       /* LRU list neighbours: index + 1 (0: none) */
     uint32_t lru_next;
-    mbx_engine *eng;           /* owning engine */
-    uint64_t id;               /* increasing, from 1 */
-    mbx_time start, last;      /* first and last packet times */
-    uint64_t sub_off;          /* bit i: subscription i is off on this flow */
+    mbx_engine *eng;      /* owning engine */
+    uint64_t id;          /* increasing, from 1 */
+    mbx_time start, last; /* first and last packet times */
+    uint64_t sub_off;     /* bit i: subscription i is off on this flow */
 };
 
 /* ------------------------------------------------------------ streams */
 
-#define S_OPEN 0x01   /* in use */
-#define S_ACKED 0x02  /* ack_off valid */
+#define S_OPEN   0x01 /* in use */
+#define S_ACKED  0x02 /* ack_off valid */
 #define S_INDATA 0x04 /* a tcp.data for this stream is being dispatched */
 
 /* One direction's reassembly state.  buf holds stream offsets
  * [base_off, base_off + cap): bytes kept for retransmission comparison, the
  * unread bytes [read_off, end_off) and queued (not yet delivered) intervals. */
 struct mbx_stream {
-    uint8_t *buf;         /* buffer (NULL until the first byte) */
-    uint32_t cap;         /* its size (a power of two) */
-    uint32_t base_seq;    /* sequence number of stream offset 0 */
-    uint64_t base_off;    /* stream offset of buf[0] */
-    uint64_t read_off;    /* first unread byte */
-    uint64_t end_off;     /* end of delivered bytes */
-    uint64_t ack_off;     /* the peer's ACK as a stream offset (if S_ACKED) */
-    uint64_t fin_off;     /* offset of the FIN (UINT64_MAX: none) */
-    uint64_t depth_end;   /* highest offset seen past stream_depth */
-    uint64_t drop_lo;     /* last range of bytes dropped on purpose (reason below) */
+    uint8_t *buf;       /* buffer (NULL until the first byte) */
+    uint32_t cap;       /* its size (a power of two) */
+    uint32_t base_seq;  /* sequence number of stream offset 0 */
+    uint64_t base_off;  /* stream offset of buf[0] */
+    uint64_t read_off;  /* first unread byte */
+    uint64_t end_off;   /* end of delivered bytes */
+    uint64_t ack_off;   /* the peer's ACK as a stream offset (if S_ACKED) */
+    uint64_t fin_off;   /* offset of the FIN (UINT64_MAX: none) */
+    uint64_t depth_end; /* highest offset seen past stream_depth */
+    uint64_t drop_lo;   /* last range of bytes dropped on purpose (reason below) */
     uint64_t drop_hi;
-    uint64_t hi_off;      /* end of the highest bytes stored */
-    uint64_t valid_lo;    /* bytes below this offset are not held (a gap was skipped) */
-    uint64_t new_off;     /* the tcp.data being dispatched: offset and length */
+    uint64_t hi_off;   /* end of the highest bytes stored */
+    uint64_t valid_lo; /* bytes below this offset are not held (a gap was skipped) */
+    uint64_t new_off;  /* the tcp.data being dispatched: offset and length */
     uint64_t new_len;
-    uint32_t ooo;         /* queued intervals, sorted: seg pool index + 1 (0: none) */
-    uint32_t nooo;        /* their count */
-    uint8_t drop_reason;  /* enum mbx_gap_reason of [drop_lo, drop_hi) */
-    uint8_t sflags;       /* S_* */
-    uint8_t side;         /* enum mbx_side */
-    uint32_t flow;        /* flow index */
+    uint32_t ooo;        /* queued intervals, sorted: seg pool index + 1 (0: none) */
+    uint32_t nooo;       /* their count */
+    uint8_t drop_reason; /* enum mbx_gap_reason of [drop_lo, drop_hi) */
+    uint8_t sflags;      /* S_* */
+    uint8_t side;        /* enum mbx_side */
+    uint32_t flow;       /* flow index */
 };
 
 /* A queued interval [start, end) of stream offsets (bytes are in the buffer). */
@@ -117,10 +117,10 @@ struct stream_seg {
     uint32_t next; /* index + 1 */
 };
 
-#define STREAM_NCLASS 12            /* buffer classes 4 KiB << k */
-#define STREAM_MIN_BUF 4096u
-#define STREAM_MAX_BUF (8u << 20)   /* one stream's window: unread + queued + kept */
-#define STREAM_KEEP 4096u           /* delivered bytes kept for rexmit comparison */
+#define STREAM_NCLASS   12 /* buffer classes 4 KiB << k */
+#define STREAM_MIN_BUF  4096u
+#define STREAM_MAX_BUF  (8u << 20)  /* one stream's window: unread + queued + kept */
+#define STREAM_KEEP     4096u       /* delivered bytes kept for rexmit comparison */
 #define STREAM_GROW_BUF (32u << 10) /* a buffer that must be compacted grows to this first */
 
 /* ------------------------------------------------------------ events */
@@ -130,18 +130,18 @@ struct ev_def {
     int base;             /* base event (-1: built-in or raised) */
     mbx_filter_fn filter; /* derived events: filter on the base */
     void *fudata;
-    int *subs;            /* subscription ids in call order */
+    int *subs; /* subscription ids in call order */
     int nsubs, capsubs;
-    int *kids;            /* derived events, in definition order */
+    int *kids; /* derived events, in definition order */
     int nkids, capkids;
-    bool want;            /* a subscription exists in this event's subtree */
+    bool want; /* a subscription exists in this event's subtree */
 };
 
 struct sub {
-    int ev;             /* event id */
+    int ev; /* event id */
     mbx_handler_fn fn;
     void *udata;
-    unsigned flags;     /* MBX_SUB_* */
+    unsigned flags; /* MBX_SUB_* */
 };
 
 #define SUB_MASKED 64 /* subscriptions with id < 64 can be turned off per flow */
@@ -149,7 +149,7 @@ struct sub {
 /* ------------------------------------------------------------ timers */
 
 struct timer {
-    mbx_time next;    /* next firing time */
+    mbx_time next; /* next firing time */
     mbx_time period;
     mbx_timer_fn fn;
     void *udata;
@@ -163,49 +163,49 @@ struct mbx_engine {
     struct mbx_stats stats;
 
     /* flows (flow.c) */
-    struct mbx_flow *flows;    /* max_flows slots */
-    uint32_t *bucket;          /* hash buckets: flow index + 1 */
+    struct mbx_flow *flows; /* max_flows slots */
+    uint32_t *bucket;       /* hash buckets: flow index + 1 */
     uint32_t nbucket_mask;
-    uint32_t nflows;           /* live slots */
-    uint32_t free_head;        /* free slots list through hnext (index + 1) */
-    uint32_t bump;             /* slots never used start here */
-    uint32_t lru_head[LRU_N];  /* oldest first: index + 1 */
+    uint32_t nflows;          /* live slots */
+    uint32_t free_head;       /* free slots list through hnext (index + 1) */
+    uint32_t bump;            /* slots never used start here */
+    uint32_t lru_head[LRU_N]; /* oldest first: index + 1 */
     uint32_t lru_tail[LRU_N];
     mbx_time timeout[LRU_N];
     uint64_t next_id;
-    size_t ext_size;           /* per-flow extension bytes (mbx_flow_ext_register) */
-    uint8_t *ext;              /* max_flows * ext_size */
-    bool started;              /* first packet seen: no more ext registration */
+    size_t ext_size; /* per-flow extension bytes (mbx_flow_ext_register) */
+    uint8_t *ext;    /* max_flows * ext_size */
+    bool started;    /* first packet seen: no more ext registration */
 
     /* streams (stream.c) */
-    struct mbx_stream *streams;   /* 2 * max_flows */
-    struct stream_seg *segs;      /* interval pool */
+    struct mbx_stream *streams; /* 2 * max_flows */
+    struct stream_seg *segs;    /* interval pool */
     uint32_t nsegs, seg_bump, seg_free;
     void *buf_free[STREAM_NCLASS]; /* free buffers per class (linked through 1st word) */
-    uint64_t mem_used;            /* bytes of buffers held by streams */
-    struct mbx_stream udp_stream; /* udp.data: the current datagram as a stream */
-    struct mbx_flow *udp_cur;     /* the UDP flow being dispatched */
+    uint64_t mem_used;             /* bytes of buffers held by streams */
+    struct mbx_stream udp_stream;  /* udp.data: the current datagram as a stream */
+    struct mbx_flow *udp_cur;      /* the UDP flow being dispatched */
 
     /* events (dispatch.c) */
     struct ev_def *ev;
     int nev, capev;
     struct sub *subs;
     int nsubs, capsubs;
-    uint64_t read_mask[2];     /* masked subscriptions that read side s */
-    uint64_t perflow_default;  /* MBX_SUB_PER_FLOW subscriptions: off at flow start */
-    bool read_always[2];       /* an unmasked global subscription reads side s */
+    uint64_t read_mask[2];    /* masked subscriptions that read side s */
+    uint64_t perflow_default; /* MBX_SUB_PER_FLOW subscriptions: off at flow start */
+    bool read_always[2];      /* an unmasked global subscription reads side s */
 
     /* timers (timer.c): a binary min-heap on next */
     struct timer *timers;
     int ntimers, captimers;
     bool clock_started;
-    mbx_time t0;               /* first packet time */
-    bool finished;             /* mbx_engine_finish() ran */
+    mbx_time t0;   /* first packet time */
+    bool finished; /* mbx_engine_finish() ran */
 
     /* the packet being processed */
     const struct mbx_pkt *pkt;
     bool verdict;
-    mbx_time now;              /* packet time (or wall clock) */
+    mbx_time now; /* packet time (or wall clock) */
     struct mbx_out *out;
 };
 
@@ -214,8 +214,7 @@ int flow_init(mbx_engine *e);
 void flow_fini(mbx_engine *e);
 uint64_t flow_pkt_hash(const struct mbx_pkt *p); /* symmetric: same for both directions */
 void flow_prefetch(const mbx_engine *e, uint64_t h);
-struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
-                          enum mbx_side *side);
+struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, enum mbx_side *side);
 void flow_touch(mbx_engine *e, struct mbx_flow *f, mbx_time ts);
 void flow_set_class(mbx_engine *e, struct mbx_flow *f, enum lru_class c);
 mbx_time flow_next_expiry(const mbx_engine *e);
@@ -238,8 +237,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
 void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p,
                    enum mbx_side sender);
 bool tcp_sender_is_client(const struct mbx_pkt *p);
-bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
-                           enum mbx_side sender);
+bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side sender);
 void udp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side s);
 
 /* stream.c */
@@ -253,7 +251,7 @@ void stream_recheck(mbx_engine *e, struct mbx_flow *f);
 /* Store a segment at offset off (len captured bytes of wire_len sent); returns
  * STREAM_OVERLAP if it overlapped bytes seen before, plus STREAM_INCONSISTENT
  * if overlapping bytes differed. */
-#define STREAM_OVERLAP 1
+#define STREAM_OVERLAP      1
 #define STREAM_INCONSISTENT 2
 int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t off, const uint8_t *data,
                   uint32_t len, uint32_t wire_len);

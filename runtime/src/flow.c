@@ -194,8 +194,7 @@ void flow_end(mbx_engine *e, struct mbx_flow *f, enum mbx_flow_end why)
     else if (why == MBX_END_EVICTED)
         e->stats.flows_evicted++;
     if (f->proto == 6) {
-        int ev = (why == MBX_END_FIN || why == MBX_END_RST) ? MBX_EV_TCP_CLOSE
-                                                             : MBX_EV_TCP_TIMEOUT;
+        int ev = (why == MBX_END_FIN || why == MBX_END_RST) ? MBX_EV_TCP_CLOSE : MBX_EV_TCP_TIMEOUT;
         const struct mbx_pkt *saved = e->pkt;
         if (ev == MBX_EV_TCP_TIMEOUT)
             e->pkt = NULL; /* tcp.timeout carries no packet */
@@ -289,8 +288,7 @@ void flow_prefetch(const mbx_engine *e, uint64_t h)
     __builtin_prefetch(&e->bucket[h & e->nbucket_mask]);
 }
 
-struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
-                          enum mbx_side *side)
+struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, enum mbx_side *side)
 {
     uint32_t i = e->bucket[h & e->nbucket_mask];
     int role = -1;
@@ -300,8 +298,8 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h,
         if (f->proto != p->proto)
             continue;
         enum mbx_side s;
-        if (f->port[0] == p->sport && f->port[1] == p->dport &&
-            !memcmp(&f->addr[0], &p->src, 16) && !memcmp(&f->addr[1], &p->dst, 16))
+        if (f->port[0] == p->sport && f->port[1] == p->dport && !memcmp(&f->addr[0], &p->src, 16) &&
+            !memcmp(&f->addr[1], &p->dst, 16))
             s = MBX_CLIENT;
         else if (f->port[1] == p->sport && f->port[0] == p->dport &&
                  !memcmp(&f->addr[1], &p->src, 16) && !memcmp(&f->addr[0], &p->dst, 16))

@@ -374,7 +374,7 @@ int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint
     }
     /* Write the bytes not yet stored (first-wins) or all of them (last-wins). */
     uint64_t pos = off;
-#define B(o) (st->buf + ((o) - st->base_off)) /* where stream offset o is stored */
+#define B(o) (st->buf + ((o)-st->base_off)) /* where stream offset o is stored */
     for (uint32_t i = st->ooo; pos < cend;) {
         struct stream_seg *g = i ? seg_at(e, i) : NULL;
         if (!g || g->start >= cend) {
@@ -611,8 +611,8 @@ size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data)
 
 const char *mbx_gap_reason_name(enum mbx_gap_reason r)
 {
-    static const char *const names[] = {"loss", "depth", "memory", "ooo_full", "evicted",
-                                        "snaplen"};
+    static const char *const names[] = {"loss",     "depth",   "memory",
+                                        "ooo_full", "evicted", "snaplen"};
     if ((unsigned)r >= sizeof(names) / sizeof(names[0]))
         return "?";
     return names[r];

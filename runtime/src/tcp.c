@@ -45,8 +45,7 @@ static void set_state(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, enum m
         disp_flow_event(e, MBX_EV_TCP_STATE_CHANGE, f, s);
 }
 
-void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p,
-                   enum mbx_side sender)
+void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side sender)
 {
     struct mbx_half *S = &f->half[sender], *R = &f->half[!sender];
     uint8_t sa = p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK);
@@ -87,15 +86,13 @@ static bool tcp_far(const struct mbx_half *h, uint32_t seq, uint32_t peer_window
     return ad > lim;
 }
 
-bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
-                           enum mbx_side sender)
+bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side sender)
 {
     /* New data after an accepted reset (the endpoints ignored it, e.g. an
      * injected RST): a new flow, picked up mid-stream, so that no byte is
      * dropped silently. */
     if (f->end == MBX_END_RST && p->payload_len > 0 && !(p->tcp_flags & MBX_TCP_RST) &&
-        (f->half[sender].hflags & H_ISN) &&
-        seq_geq(p->seq, f->half[sender].next_seq))
+        (f->half[sender].hflags & H_ISN) && seq_geq(p->seq, f->half[sender].next_seq))
         return true;
     uint8_t sar = p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK | MBX_TCP_RST);
     const struct mbx_half *S = &f->half[sender], *R = &f->half[!sender];
@@ -124,10 +121,10 @@ bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
         return true;
     /* A SYN with a new ISN after this side closed (TIME_WAIT, CLOSED after a
      * FIN exchange) starts a new connection. */
-    bool s_closed = S->state == MBX_TCPS_TIME_WAIT || S->state == MBX_TCPS_CLOSED ||
-                    (S->hflags & H_FIN);
-    bool r_closed = R->state == MBX_TCPS_TIME_WAIT || R->state == MBX_TCPS_CLOSED ||
-                    (R->hflags & H_FIN);
+    bool s_closed =
+        S->state == MBX_TCPS_TIME_WAIT || S->state == MBX_TCPS_CLOSED || (S->hflags & H_FIN);
+    bool r_closed =
+        R->state == MBX_TCPS_TIME_WAIT || R->state == MBX_TCPS_CLOSED || (R->hflags & H_FIN);
     return (S->hflags & H_SEEN) && s_closed && r_closed;
 }
 
@@ -135,8 +132,7 @@ bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p,
  * receiver's window (RCV.NXT <= seq < RCV.NXT + RCV.WND); in SYN_SENT if it
  * acknowledges the SYN.  The receiver's RCV.NXT is its last ACK, or what the
  * sender has sent when the receiver never acknowledged anything. */
-static bool tcp_rst_ok(const struct mbx_half *S, const struct mbx_half *R,
-                       const struct mbx_pkt *p)
+static bool tcp_rst_ok(const struct mbx_half *S, const struct mbx_half *R, const struct mbx_pkt *p)
 {
     if (R->state == MBX_TCPS_SYN_SENT && (R->hflags & H_SYN))
         return (p->tcp_flags & MBX_TCP_ACK) ? p->ack == R->isn + 1 : false;
@@ -199,7 +195,7 @@ static void tcp_syn(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, const st
         }
         if (ack && (R->state == MBX_TCPS_SYN_SENT || R->state == MBX_TCPS_SYN_RECEIVED) &&
             (R->hflags & H_ISN) && p->ack == R->isn + 1)
-            set_state(e, f, (enum mbx_side)!s, MBX_TCPS_ESTABLISHED);
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_ESTABLISHED);
         return;
     }
     if (!same) {
@@ -213,7 +209,7 @@ static void tcp_syn(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, const st
         if (R->hflags & H_SYN) { /* simultaneous open or split handshake */
             set_state(e, f, s, MBX_TCPS_SYN_RECEIVED);
             if (R->state == MBX_TCPS_SYN_SENT)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_SYN_RECEIVED);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_SYN_RECEIVED);
         }
     } else {
         if (S->state == MBX_TCPS_CLOSED || S->state == MBX_TCPS_LISTEN ||
@@ -228,7 +224,7 @@ static void tcp_syn(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, const st
         }
         if ((R->state == MBX_TCPS_SYN_SENT || R->state == MBX_TCPS_SYN_RECEIVED) &&
             p->ack == R->isn + 1)
-            set_state(e, f, (enum mbx_side)!s, MBX_TCPS_ESTABLISHED);
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_ESTABLISHED);
     }
     if (same && before == S->state) {
         S->rexmits++;
@@ -258,8 +254,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
      * acknowledging far more than the peer sent, is not acceptable; the
      * receiver drops it, so must we (it would make bogus gaps). */
     if (!(fl & (MBX_TCP_SYN | MBX_TCP_RST)) &&
-        (tcp_far(S, p->seq, R->window) ||
-         ((fl & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window)))) {
+        (tcp_far(S, p->seq, R->window) || ((fl & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window)))) {
         e->stats.out_of_window++;
         return;
     }
@@ -288,7 +283,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
                 stream_deliver(e, st, true, MBX_GAP_LOSS);
         }
         set_state(e, f, s, MBX_TCPS_CLOSED);
-        set_state(e, f, (enum mbx_side)!s, MBX_TCPS_CLOSED);
+        set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSED);
         flow_end(e, f, MBX_END_RST);
         flow_set_class(e, f, LRU_CLOSING);
         return;
@@ -306,7 +301,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         }
         set_state(e, f, s, MBX_TCPS_ESTABLISHED);
         if (R->state == MBX_TCPS_LISTEN || R->state == MBX_TCPS_CLOSED)
-            set_state(e, f, (enum mbx_side)!s, MBX_TCPS_ESTABLISHED);
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_ESTABLISHED);
     }
 
     if (fl & MBX_TCP_ACK) {
@@ -317,14 +312,14 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         }
         if (R->state == MBX_TCPS_SYN_RECEIVED && (R->hflags & H_SYN) &&
             seq_geq(p->ack, R->isn + 1) && !(fl & MBX_TCP_SYN))
-            set_state(e, f, (enum mbx_side)!s, MBX_TCPS_ESTABLISHED);
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_ESTABLISHED);
         if ((R->hflags & H_FIN) && seq_geq(p->ack, R->fin_seq + 1)) {
             if (R->state == MBX_TCPS_FIN_WAIT_1)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_FIN_WAIT_2);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_FIN_WAIT_2);
             else if (R->state == MBX_TCPS_CLOSING)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_TIME_WAIT);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_TIME_WAIT);
             else if (R->state == MBX_TCPS_LAST_ACK)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_CLOSED);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSED);
         }
     }
     if (!(f->fflags & (F_OPEN | F_MIDSTREAM)) && f->half[0].state == MBX_TCPS_ESTABLISHED &&
@@ -335,7 +330,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
             disp_flow_event(e, MBX_EV_TCP_OPEN, f, s);
     }
     if (fl & MBX_TCP_ACK) {
-        struct mbx_stream *rs = side_stream(e, f, (enum mbx_side)!s);
+        struct mbx_stream *rs = side_stream(e, f, (enum mbx_side) !s);
         if (rs) {
             stream_set_ack(rs, seq_to_off(p->ack, rs->base_seq, rs->end_off));
             stream_deliver(e, rs, false, MBX_GAP_LOSS);
@@ -399,12 +394,12 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
                      S->state != MBX_TCPS_TIME_WAIT && S->state != MBX_TCPS_CLOSED)
                 set_state(e, f, s, MBX_TCPS_FIN_WAIT_1);
             if (R->state == MBX_TCPS_FIN_WAIT_1)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_CLOSING);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSING);
             else if (R->state == MBX_TCPS_FIN_WAIT_2)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_TIME_WAIT);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_TIME_WAIT);
             else if (R->state != MBX_TCPS_CLOSING && R->state != MBX_TCPS_TIME_WAIT &&
                      R->state != MBX_TCPS_LAST_ACK && R->state != MBX_TCPS_CLOSED)
-                set_state(e, f, (enum mbx_side)!s, MBX_TCPS_CLOSE_WAIT);
+                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSE_WAIT);
         }
         struct mbx_stream *st = side_stream(e, f, s);
         if (st) {

@@ -16,7 +16,7 @@
 #include "mbx.h"
 
 struct track {
-    uint64_t id;    /* flow id + 1 (0: unused) */
+    uint64_t id;      /* flow id + 1 (0: unused) */
     uint64_t next[2]; /* expected next offset per side (UINT64_MAX: not started) */
 };
 static struct track tracks[64];

@@ -20,7 +20,7 @@
 #include "engine.h"
 #include "mbx.h"
 
-#define MS 1000000ull
+#define MS  1000000ull
 #define SEC 1000000000ull
 
 /* One connection's two endpoints and a clock advancing 1 ms per packet. */
@@ -62,18 +62,18 @@ static inline struct mbx_pkt tc_pkt(struct tconn *c, int from_server, uint8_t fl
 static inline bool tc_send(struct tconn *c, int from_server, uint8_t flags, uint32_t seq,
                            uint32_t ack, const char *data)
 {
-    struct mbx_pkt p = tc_pkt(c, from_server, flags, seq, ack, data,
-                              data ? (uint32_t)strlen(data) : 0);
+    struct mbx_pkt p =
+        tc_pkt(c, from_server, flags, seq, ack, data, data ? (uint32_t)strlen(data) : 0);
     return mbx__engine_packet(c->e, &p);
 }
 
 #define C2S(c, fl, seq, ack, data) tc_send((c), 0, (fl), (seq), (ack), (data))
 #define S2C(c, fl, seq, ack, data) tc_send((c), 1, (fl), (seq), (ack), (data))
-#define SYN MBX_TCP_SYN
-#define ACK MBX_TCP_ACK
-#define FIN MBX_TCP_FIN
-#define RST MBX_TCP_RST
-#define PSH MBX_TCP_PSH
+#define SYN                        MBX_TCP_SYN
+#define ACK                        MBX_TCP_ACK
+#define FIN                        MBX_TCP_FIN
+#define RST                        MBX_TCP_RST
+#define PSH                        MBX_TCP_PSH
 
 /* ------------------------------------------------------------ event log */
 
@@ -84,7 +84,7 @@ struct evlog {
 };
 
 __attribute__((format(printf, 2, 3))) static inline void evlog_add(struct evlog *l, const char *fmt,
-                                                                 ...)
+                                                                   ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -10,8 +10,8 @@
 
 static struct tconn mk(mbx_engine *e, uint16_t cport)
 {
-    return (struct tconn){.e = e, .cip = "10.0.0.1", .sip = "10.0.0.2", .cport = cport,
-                          .sport = 80, .ts = SEC};
+    return (struct tconn){
+        .e = e, .cip = "10.0.0.1", .sip = "10.0.0.2", .cport = cport, .sport = 80, .ts = SEC};
 }
 
 static void handshake(struct tconn *c)
@@ -49,8 +49,7 @@ static void test_event_tree(void **state)
     int d2 = mbx_event_define(e, "long_client_data", d1, f_long, NULL);
     int d3 = mbx_event_define(e, "unused", MBX_EV_TCP_DATA, f_unused, NULL);
     assert_true(d1 >= MBX_EV_NBUILTIN && d2 > d1 && d3 > d2);
-    assert_int_equal(mbx_event_define(e, "client_data", MBX_EV_TCP_DATA, f_client, NULL),
-                     -EEXIST);
+    assert_int_equal(mbx_event_define(e, "client_data", MBX_EV_TCP_DATA, f_client, NULL), -EEXIST);
     assert_int_equal(mbx_event_define(e, "x", 9999, f_client, NULL), -EINVAL);
     assert_string_equal(mbx_event_name(e, d2), "long_client_data");
     struct evlog l = {0};
@@ -58,13 +57,13 @@ static void test_event_tree(void **state)
     mbx_subscribe(e, d2, evlog_handler, &l, 0);
     struct tconn c = mk(e, 1000);
     handshake(&c);
-    C2S(&c, ACK, 101, 301, "ab");     /* d1 matches, d2 evaluated once, fails */
+    C2S(&c, ACK, 101, 301, "ab"); /* d1 matches, d2 evaluated once, fails */
     assert_int_equal(calls_client, 1);
     assert_int_equal(calls_long, 1);
     S2C(&c, ACK, 301, 103, "server"); /* d1 fails: d2 not evaluated */
     assert_int_equal(calls_client, 2);
     assert_int_equal(calls_long, 1);
-    C2S(&c, ACK, 103, 307, "abcd");   /* both match */
+    C2S(&c, ACK, 103, 307, "abcd"); /* both match */
     assert_int_equal(calls_client, 3);
     assert_int_equal(calls_long, 2);
     assert_int_equal(calls_unused, 0); /* nobody subscribes to it: never evaluated */

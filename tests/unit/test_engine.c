@@ -56,8 +56,9 @@ static int run_file(const char *path, enum mbx_overlap_policy pol, struct run *r
     mbx_engine *e = mbx_engine_new(&cfg);
     assert_non_null(e);
     memset(r, 0, sizeof(*r));
-    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_DATA, MBX_EV_TCP_GAP,
-                              MBX_EV_TCP_REXMIT, MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT};
+    static const int evs[] = {MBX_EV_TCP_SYN,    MBX_EV_TCP_OPEN,   MBX_EV_TCP_DATA,
+                              MBX_EV_TCP_GAP,    MBX_EV_TCP_REXMIT, MBX_EV_TCP_CLOSE,
+                              MBX_EV_TCP_TIMEOUT};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         assert_true(mbx_subscribe(e, evs[i], h_run, r, 0) >= 0);
     char err[256];
@@ -78,15 +79,19 @@ static void test_suricata_overlaps(void **state)
 {
     (void)state;
     struct run *r = malloc(sizeof(*r));
-    assert_int_equal(run_file(SV "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap",
-                              MBX_POLICY_FIRST, r, NULL), 0);
+    assert_int_equal(
+        run_file(SV "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", MBX_POLICY_FIRST, r, NULL),
+        0);
     assert_string_equal(r->text[MBX_CLIENT], "GOOD");
     assert_int_equal(r->inconsistent[MBX_CLIENT], 1);
-    assert_int_equal(run_file(SV "eve-payload-02-tcp-exact-overlap-policy-oldlinux/tcp-overlap.pcap",
-                              MBX_POLICY_LAST, r, NULL), 0);
+    assert_int_equal(run_file(SV
+                              "eve-payload-02-tcp-exact-overlap-policy-oldlinux/tcp-overlap.pcap",
+                              MBX_POLICY_LAST, r, NULL),
+                     0);
     assert_string_equal(r->text[MBX_CLIENT], "EVIL");
-    assert_int_equal(run_file(SV "eve-payload-04-partial-overlap/tcp-overlap2.pcap",
-                              MBX_POLICY_FIRST, r, NULL), 0);
+    assert_int_equal(
+        run_file(SV "eve-payload-04-partial-overlap/tcp-overlap2.pcap", MBX_POLICY_FIRST, r, NULL),
+        0);
     assert_string_equal(r->text[MBX_CLIENT], "GOOD");
     free(r);
 }
@@ -101,8 +106,8 @@ static void test_zeek_quantum_insert(void **state)
                      0);
     assert_int_equal(r->inconsistent[MBX_SERVER], 1);
     assert_int_equal(r->inconsistent[MBX_CLIENT], 0);
-    assert_true(!strncmp(r->text[MBX_SERVER],
-                         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nBANG!", 43));
+    assert_true(
+        !strncmp(r->text[MBX_SERVER], "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nBANG!", 43));
     free(r);
 }
 
@@ -173,18 +178,20 @@ static void test_one_burst(void **state)
                {0, ACK, 105, 306, NULL}};
     for (; n < 7; n++) {
         size_t len = frame(buf[n], seq[n].srv, seq[n].fl, seq[n].s, seq[n].a, seq[n].d);
-        f[n] = (struct mbx_frame){.data = buf[n], .caplen = (uint32_t)len,
-                                  .wirelen = (uint32_t)len, .ts = (mbx_time)(n + 1) * MS,
+        f[n] = (struct mbx_frame){.data = buf[n],
+                                  .caplen = (uint32_t)len,
+                                  .wirelen = (uint32_t)len,
+                                  .ts = (mbx_time)(n + 1) * MS,
                                   .linktype = MBX_LINK_ETHERNET};
     }
     /* and one garbage frame */
     memset(buf[7], 0xee, 20);
-    f[7] = (struct mbx_frame){.data = buf[7], .caplen = 20, .wirelen = 20, .ts = 9 * MS,
-                              .linktype = MBX_LINK_ETHERNET};
+    f[7] = (struct mbx_frame){
+        .data = buf[7], .caplen = 20, .wirelen = 20, .ts = 9 * MS, .linktype = MBX_LINK_ETHERNET};
     mbx_engine *e = engine_with(MBX_POLICY_FIRST);
     struct evlog l = {0};
-    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_DATA,
-                              MBX_EV_TCP_CLOSE, -1};
+    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_DATA, MBX_EV_TCP_CLOSE,
+                              -1};
     evlog_sub(e, &l, evs);
     assert_int_equal(mbx_engine_input(e, f, fwd, 8), 8);
     for (int i = 0; i < 8; i++)
@@ -245,12 +252,9 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_suricata_overlaps),
-        cmocka_unit_test(test_zeek_quantum_insert),
-        cmocka_unit_test(test_zeek_miss_end_data),
-        cmocka_unit_test(test_one_burst),
-        cmocka_unit_test(test_source_error),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_suricata_overlaps),  cmocka_unit_test(test_zeek_quantum_insert),
+        cmocka_unit_test(test_zeek_miss_end_data), cmocka_unit_test(test_one_burst),
+        cmocka_unit_test(test_source_error),       cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

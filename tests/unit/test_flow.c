@@ -24,8 +24,8 @@ static void end_handler(const struct mbx_event *ev, void *udata)
 
 static struct tconn mk(mbx_engine *e, uint16_t cport, mbx_time ts)
 {
-    return (struct tconn){.e = e, .cip = "10.1.1.1", .sip = "10.2.2.2", .cport = cport,
-                          .sport = 443, .ts = ts};
+    return (struct tconn){
+        .e = e, .cip = "10.1.1.1", .sip = "10.2.2.2", .cport = cport, .sport = 443, .ts = ts};
 }
 
 static void test_symmetric_and_ids(void **state)
@@ -143,10 +143,9 @@ static void on_udp(const struct mbx_event *ev, void *u)
     size_t m = mbx_stream_peek(st, &d);
     assert_int_equal(n, m);
     char b[64];
-    snprintf(b, sizeof(b), "%c:%.*s;", ev->side == MBX_CLIENT ? 'c' : 's', (int)n,
-             (const char *)d);
+    snprintf(b, sizeof(b), "%c:%.*s;", ev->side == MBX_CLIENT ? 'c' : 's', (int)n, (const char *)d);
     strcat(udp_seen, b);
-    assert_null(mbx_flow_stream(ev->flow, (enum mbx_side)!ev->side));
+    assert_null(mbx_flow_stream(ev->flow, (enum mbx_side) !ev->side));
 }
 
 /* UDP: the first sender is the client; udp.data per datagram, both directions

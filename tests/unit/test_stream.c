@@ -9,16 +9,20 @@
  */
 #include "engine_util.h"
 
-static const int data_evs[] = {MBX_EV_TCP_DATA, MBX_EV_TCP_GAP, MBX_EV_TCP_REXMIT,
-                               MBX_EV_TCP_CLOSE, -1};
+static const int data_evs[] = {MBX_EV_TCP_DATA, MBX_EV_TCP_GAP, MBX_EV_TCP_REXMIT, MBX_EV_TCP_CLOSE,
+                               -1};
 
 static mbx_engine *setup(struct tconn *c, struct evlog *l, struct mbx_config *cfg)
 {
     mbx_engine *e = mbx_engine_new(cfg);
     assert_non_null(e);
     evlog_sub(e, l, data_evs);
-    *c = (struct tconn){.e = e, .cip = "192.168.1.1", .sip = "192.168.1.2", .cport = 5555,
-                        .sport = 8080, .ts = 10 * SEC};
+    *c = (struct tconn){.e = e,
+                        .cip = "192.168.1.1",
+                        .sip = "192.168.1.2",
+                        .cport = 5555,
+                        .sport = 8080,
+                        .ts = 10 * SEC};
     C2S(c, SYN, 100, 0, NULL);
     S2C(c, SYN | ACK, 300, 101, NULL);
     C2S(c, ACK, 101, 301, NULL);
@@ -291,8 +295,8 @@ static void test_read_api(void **state)
     (void)state;
     struct mbx_config cfg = cfg_with(MBX_POLICY_FIRST);
     mbx_engine *e = mbx_engine_new(&cfg);
-    int sub = mbx_subscribe(e, MBX_EV_TCP_OPEN, evlog_handler, &(struct evlog){0},
-                            MBX_SUB_READ_CLIENT);
+    int sub =
+        mbx_subscribe(e, MBX_EV_TCP_OPEN, evlog_handler, &(struct evlog){0}, MBX_SUB_READ_CLIENT);
     assert_true(sub >= 0);
     struct tconn c = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 1000, .sport = 80};
     C2S(&c, SYN, 0, 0, NULL);

@@ -6,13 +6,17 @@
  */
 #include "engine_util.h"
 
-static const int states_evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_STATE_CHANGE, MBX_EV_TCP_OPEN,
-                                 MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, -1};
+static const int states_evs[] = {MBX_EV_TCP_SYN,   MBX_EV_TCP_STATE_CHANGE, MBX_EV_TCP_OPEN,
+                                 MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT,      -1};
 
 static struct tconn conn(mbx_engine *e)
 {
-    struct tconn c = {.e = e, .cip = "10.0.0.1", .sip = "10.0.0.2", .cport = 40000,
-                      .sport = 80, .ts = 1000 * SEC};
+    struct tconn c = {.e = e,
+                      .cip = "10.0.0.1",
+                      .sip = "10.0.0.2",
+                      .cport = 40000,
+                      .sport = 80,
+                      .ts = 1000 * SEC};
     return c;
 }
 
@@ -277,14 +281,14 @@ static void test_reuse_lost_handshake(void **state)
     (void)state;
     mbx_engine *e = engine_with(MBX_POLICY_FIRST);
     struct evlog l = {0};
-    static const int evs[] = {MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, MBX_EV_TCP_DATA,
-                              MBX_EV_TCP_GAP, -1};
+    static const int evs[] = {MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT, MBX_EV_TCP_DATA, MBX_EV_TCP_GAP,
+                              -1};
     evlog_sub(e, &l, evs);
     struct tconn c = conn(e);
     C2S(&c, SYN, 1000, 0, NULL);
     S2C(&c, SYN | ACK, 5000, 1001, NULL);
     C2S(&c, ACK, 1001, 5001, "GET");
-    S2C(&c, FIN | ACK, 5001, 1004, NULL); /* the rest of the close was lost */
+    S2C(&c, FIN | ACK, 5001, 1004, NULL);                      /* the rest of the close was lost */
     C2S(&c, ACK | PSH, 1000 + 128000000, 5002 + 65538, "NEW"); /* new connection */
     S2C(&c, ACK, 5002 + 65538, 1003 + 128000000, NULL);
     assert_string_equal(l.text, "data c 0 GET;tcp.close fin;data c 0 NEW;");
@@ -323,8 +327,8 @@ static void test_syn_on_established(void **state)
     (void)state;
     mbx_engine *e = engine_with(MBX_POLICY_FIRST);
     struct evlog l = {0};
-    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_CLOSE,
-                              MBX_EV_TCP_TIMEOUT, -1};
+    static const int evs[] = {MBX_EV_TCP_SYN, MBX_EV_TCP_OPEN, MBX_EV_TCP_CLOSE, MBX_EV_TCP_TIMEOUT,
+                              -1};
     evlog_sub(e, &l, evs);
     struct tconn c = conn(e);
     C2S(&c, SYN, 1000, 0, NULL);

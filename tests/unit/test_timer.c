@@ -32,8 +32,8 @@ static void on_pkt(const struct mbx_event *ev, void *u)
 
 static void udp_at(mbx_engine *e, mbx_time t)
 {
-    struct tconn u = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 53, .sport = 53,
-                      .ts = t - MS};
+    struct tconn u = {
+        .e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 53, .sport = 53, .ts = t - MS};
     struct mbx_pkt p = tc_pkt(&u, 0, 0, 0, 0, "q", 1);
     p.proto = 17;
     mbx__engine_packet(e, &p);
@@ -92,7 +92,11 @@ static void test_timeouts_with_timers(void **state)
     struct tl l = {{0}};
     mbx_every(e, 3 * SEC, on_tick, &l);
     mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, on_timeout, &l, 0);
-    struct tconn c = {.e = e, .cip = "1.1.1.1", .sip = "2.2.2.2", .cport = 999, .sport = 80,
+    struct tconn c = {.e = e,
+                      .cip = "1.1.1.1",
+                      .sip = "2.2.2.2",
+                      .cport = 999,
+                      .sport = 80,
                       .ts = 100 * SEC - MS};
     C2S(&c, SYN, 1, 0, NULL); /* t0 = 100 s; SYN-only flow expires after 105 s */
     udp_at(e, 107 * SEC);
@@ -126,7 +130,7 @@ static void test_live_clock(void **state)
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
     udp_at(e, 1 * SEC);
-    assert_true(live_ticks >= 4); /* 10 ms of wall clock, 2 ms period */
+    assert_true(live_ticks >= 4);                         /* 10 ms of wall clock, 2 ms period */
     assert_true(mbx_engine_now(e) > 1600000000ull * SEC); /* wall clock: after 2020 */
     mbx_engine_free(e);
 }
