@@ -509,7 +509,12 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
     struct mbx_config cfg;
     mbx_config_default(&cfg);
     cfg.max_flows = (uint32_t)max_flows;
-    cfg.live_clock = nfiles == 0;
+    /* packet time when reading captures: files, or a DPDK net_pcap port reading one
+     * (its mbufs carry the capture's timestamps); the wall clock on live ports */
+    bool offline_dpdk = false;
+    for (int i = 0; i < eal_argc; i++)
+        offline_dpdk |= strstr(eal_argv[i], "rx_pcap=") != NULL;
+    cfg.live_clock = nfiles == 0 && !offline_dpdk;
     mbx_engine *e = mbx_engine_new(&cfg);
     int status = 0;
     bool attached[64] = {false};
