@@ -384,6 +384,11 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
             return;
         default: break;
         }
+    } else if (o->ty == IT_PKT && x->method == M_LEN) { /* bytes on the wire */
+        out(g, "g_pkt_len(");
+        ex(g, o);
+        out(g, ")");
+        return;
     } else if (o->ty == IT_STR || o->ty == IT_BYTES) {
         static const struct { enum method m; const char *f; } sm[] = {
             {M_STARTS_WITH, "mbx_str_starts_with"}, {M_ENDS_WITH, "mbx_str_ends_with"},
@@ -1101,6 +1106,7 @@ static void decl_uses(struct cg *g)
 static const char prelude[] =
     "/* helpers (unused ones are fine: G_INLINE keeps compilers quiet about them) */\n"
     "#define G_INLINE static inline __attribute__((unused))\n"
+    "#define G_UNUSED __attribute__((unused)) /* an event raised nowhere in this program */\n"
     "\n"
     "/* an endpoint: a root flow and a side */\n"
     "struct g_endp {\n"
@@ -1153,6 +1159,10 @@ static const char prelude[] =
     "    f->n = s.n < sizeof(f->b) ? s.n : sizeof(f->b);\n"
     "    if (f->n)\n"
     "        memmove(f->b, s.p, f->n);\n"
+    "}\n"
+    "G_INLINE int64_t g_pkt_len(const struct mbx_pkt *p)\n"
+    "{\n"
+    "    return p ? (int64_t)p->wirelen : 0;\n"
     "}\n"
     "/* flows and endpoints */\n"
     "G_INLINE mbx_time g_flow_start(const mbx_flow *f)\n"
@@ -1505,8 +1515,8 @@ static void protos(struct cg *g)
     }
     for (int i = 0; i < p->nevents; i++)
         if (p->events[i]->direct && p->events[i]->kind == EV_RAISED)
-            out(g, "static void r_%s(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,\n"
-                   "                 enum mbx_side side, const void *payload);\n",
+            out(g, "G_UNUSED static void r_%s(const struct mbx_event *cur, mbx_engine *e,\n"
+                   "                 mbx_flow *f, enum mbx_side side, const void *payload);\n",
                 p->events[i]->cname);
 }
 

@@ -27,4 +27,20 @@ for src in "${progs[@]}"; do
     "$MBXC" build "$src" "${extra[@]}" -o "$TMP/$name" 2> "$TMP/err" && [ -x "$TMP/$name" ] &&
         pass "mbxc build $name" || fail "mbxc build $name: $(head -5 "$TMP/err")"
 done
+# the front end's accepted programs (tests/compile/pass) that have a pipeline: each
+# lowers and emits C that compiles without warnings
+for src in "$MBX_SRC"/tests/compile/pass/*.mbx; do
+    grep -q "^pipeline" "$src" || continue
+    name=pass_$(basename "$src" .mbx)
+    if ! "$MBXC" emit-c -I "$MBX_SRC/tests/compile/lib" "$src" > "$TMP/$name.c" 2> "$TMP/err"; then
+        fail "emit-c $src: $(head -3 "$TMP/err")"
+        continue
+    fi
+    for cc in gcc clang; do
+        command -v $cc > /dev/null || continue
+        $cc -std=gnu11 -O2 -Wall -Wextra -Werror $INC -c "$TMP/$name.c" -o "$TMP/$name.o" \
+            2> "$TMP/cc.err" && pass "$cc -Wall -Wextra: $name" ||
+            { fail "$cc warns on $name:"; head -20 "$TMP/cc.err" >&2; }
+    done
+done
 finish

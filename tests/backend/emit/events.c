@@ -8,6 +8,7 @@
 
 /* helpers (unused ones are fine: G_INLINE keeps compilers quiet about them) */
 #define G_INLINE static inline __attribute__((unused))
+#define G_UNUSED __attribute__((unused)) /* an event raised nowhere in this program */
 
 /* an endpoint: a root flow and a side */
 struct g_endp {
@@ -60,6 +61,10 @@ G_INLINE void g_sf_set(struct g_sfield *f, struct mbx_str s)
     f->n = s.n < sizeof(f->b) ? s.n : sizeof(f->b);
     if (f->n)
         memmove(f->b, s.p, f->n);
+}
+G_INLINE int64_t g_pkt_len(const struct mbx_pkt *p)
+{
+    return p ? (int64_t)p->wirelen : 0;
 }
 /* flows and endpoints */
 G_INLINE mbx_time g_flow_start(const mbx_flow *f)
@@ -251,8 +256,8 @@ static void h_watcher_1(const struct mbx_event *ev, void *ud);
 static void h_watcher_2(const struct mbx_event *ev, void *ud);
 static void t_watcher_3(mbx_engine *e, void *ud);
 static void h_helper_4(const struct mbx_event *ev, void *ud);
-static void r_flagged(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,
-                 enum mbx_side side, const void *payload);
+G_UNUSED static void r_flagged(const struct mbx_event *cur, mbx_engine *e,
+                 mbx_flow *f, enum mbx_side side, const void *payload);
 
 /* event client_data: its where-clause */
 static bool f_client_data(const struct mbx_event *ev, void *ud)

@@ -8,6 +8,7 @@
 
 /* helpers (unused ones are fine: G_INLINE keeps compilers quiet about them) */
 #define G_INLINE static inline __attribute__((unused))
+#define G_UNUSED __attribute__((unused)) /* an event raised nowhere in this program */
 
 /* an endpoint: a root flow and a side */
 struct g_endp {
@@ -60,6 +61,10 @@ G_INLINE void g_sf_set(struct g_sfield *f, struct mbx_str s)
     f->n = s.n < sizeof(f->b) ? s.n : sizeof(f->b);
     if (f->n)
         memmove(f->b, s.p, f->n);
+}
+G_INLINE int64_t g_pkt_len(const struct mbx_pkt *p)
+{
+    return p ? (int64_t)p->wirelen : 0;
 }
 /* flows and endpoints */
 G_INLINE mbx_time g_flow_start(const mbx_flow *f)
