@@ -440,8 +440,8 @@ void stream_set_ack(struct mbx_stream *st, int64_t ack_off)
     uint64_t a = (uint64_t)ack_off;
     if (a > st->fin_off)
         a = st->fin_off;
-    if (a <= st->end_off || a - st->end_off > (1u << 30))
-        return; /* old, or not believable */
+    if (a <= st->end_off)
+        return; /* old */
     if (!(st->sflags & S_ACKED) || a > st->ack_off) {
         st->ack_off = a;
         st->sflags |= S_ACKED;

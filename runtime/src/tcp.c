@@ -250,15 +250,6 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
     if (f->end != MBX_END_NONE)
         return; /* closed: late ACKs and retransmissions are only counted */
 
-    /* RFC 9293 3.10.7.4: a segment far outside the receiver's window, or
-     * acknowledging far more than the peer sent, is not acceptable; the
-     * receiver drops it, so must we (it would make bogus gaps). */
-    if (!(fl & (MBX_TCP_SYN | MBX_TCP_RST)) &&
-        (tcp_far(S, p->seq, R->window) || ((fl & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window)))) {
-        e->stats.out_of_window++;
-        return;
-    }
-
     if (fl & MBX_TCP_SYN) {
         if (p->opts & MBX_OPT_MSS)
             S->mss = p->mss;
