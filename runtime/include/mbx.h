@@ -519,7 +519,6 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(depth_bytes, "bytes not delivered: depth or memory limit")               \
     X(ooo_dropped, "out-of-order segments dropped: queue full")                \
     X(rst_out_of_window, "resets ignored: out of window")                      \
-    X(out_of_window, "segments ignored: far outside the receiver's window")     \
     X(dropped_packets, "packets dropped by actions")                           \
     X(div_by_zero, "divisions by zero in .mbx code")
 
