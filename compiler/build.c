@@ -246,6 +246,19 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+static bool b_grep(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool hit = false;
+    while (!hit && fgets(line, sizeof(line), f))
+        hit = strstr(line, needle) != NULL;
+    fclose(f);
+    return hit;
+}
+
 static void print_file(const char *path, FILE *to, int max_lines)
 {
     FILE *f = fopen(path, "r");
@@ -337,35 +350,14 @@ int build_main(int argc, char **argv)
     const char *cc = getenv("CC");
     if (cc == NULL || *cc == 0)
         cc = "cc";
-    struct cmd c = {.n = 0};
-    char ccbuf[256];
-    snprintf(ccbuf, sizeof(ccbuf), "%s", cc);
-    cmd_add_words(&c, ccbuf); /* CC may be "ccache gcc" */
-    cmd_add(&c, "-O2");
-    cmd_add(&c, "-o");
-    cmd_add(&c, o.out);
-    cmd_add(&c, cpath);
-    for (int i = 0; i < o.nextra; i++)
-        cmd_add(&c, o.extra[i]);
-    char inc1[600], inc2[600], sflags[256], libflags[4096], lhttp[600], lmbx[600];
+    char inc1[600], inc2[600], lhttp[600], lmbx[600], opath[64];
     snprintf(inc1, sizeof(inc1), "-I%s%s", bt ? MBXC_BT_INCLUDE : prefix, bt ? "" : "/include");
     snprintf(inc2, sizeof(inc2), "-I%s%s", bt ? MBXC_BT_STDLIB_INCLUDE : prefix,
              bt ? "" : "/include");
     snprintf(lhttp, sizeof(lhttp), "%s%s", bt ? MBXC_BT_LIBHTTP : prefix,
              bt ? "" : "/lib/libmbxstd_http.a");
     snprintf(lmbx, sizeof(lmbx), "%s%s", bt ? MBXC_BT_LIBMBX : prefix, bt ? "" : "/lib/libmbx.a");
-    cmd_add(&c, inc1);
-    cmd_add(&c, inc2);
-    /* libmbx built with sanitizers (MBX_SANITIZE) links only with them, in the build
-     * tree and where that build is installed */
-    snprintf(sflags, sizeof(sflags), "%s", MBXC_BT_SANITIZE);
-    cmd_add_words(&c, sflags);
-    if (p->uses_std_http)
-        cmd_add(&c, lhttp);
-    cmd_add(&c, lmbx);
-    snprintf(libflags, sizeof(libflags), "%s", MBXC_LIBS);
-    cmd_add_words(&c, libflags);
-
+    snprintf(opath, sizeof(opath), "%s/program.o", dir);
     if (!file_exists(lmbx)) {
         fprintf(stderr, "mbxc build: cannot find libmbx: no %s (set MBX_PREFIX to the prefix "
                         "libmbx is installed in)\n", lmbx);
@@ -382,8 +374,26 @@ int build_main(int argc, char **argv)
         mbxc_fini(&mc);
         return 2;
     }
-    int st = cmd_run(&c, log);
-    if (st != 0) {
+
+    /* 1. the generated C alone: if cc rejects it, that is mbxc's bug */
+    struct cmd c = {.n = 0};
+    char ccbuf[256], sflags[256];
+    snprintf(ccbuf, sizeof(ccbuf), "%s", cc);
+    cmd_add_words(&c, ccbuf); /* CC may be "ccache gcc" */
+    cmd_add(&c, "-O2");
+    /* libmbx built with sanitizers (MBX_SANITIZE) links only with them, in the build
+     * tree and where that build is installed */
+    snprintf(sflags, sizeof(sflags), "%s", MBXC_BT_SANITIZE);
+    cmd_add_words(&c, sflags);
+    cmd_add(&c, inc1);
+    cmd_add(&c, inc2);
+    struct cmd l = c; /* the link step: the same compiler and flags (words in the buffers
+                       * above, which stay as they are) */
+    cmd_add(&c, "-c");
+    cmd_add(&c, "-o");
+    cmd_add(&c, opath);
+    cmd_add(&c, cpath);
+    if (cmd_run(&c, log) != 0) {
         fprintf(stderr,
                 "mbxc build: internal compiler error: the C compiler rejected generated code; "
                 "it is kept at %s\n",
@@ -393,6 +403,32 @@ int build_main(int argc, char **argv)
         mbxc_fini(&mc);
         return 1;
     }
+
+    /* 2. link: the program, the C side of its extern modules, libmbx */
+    cmd_add(&l, "-o");
+    cmd_add(&l, o.out);
+    cmd_add(&l, opath);
+    for (int i = 0; i < o.nextra; i++)
+        cmd_add(&l, o.extra[i]);
+    if (p->uses_std_http)
+        cmd_add(&l, lhttp);
+    cmd_add(&l, lmbx);
+    char libflags[4096];
+    snprintf(libflags, sizeof(libflags), "%s", MBXC_LIBS);
+    cmd_add_words(&l, libflags);
+    if (cmd_run(&l, log) != 0) {
+        fprintf(stderr, "mbxc build: linking %s failed (the generated C compiled; it is kept "
+                        "at %s)\n", o.out, cpath);
+        print_file(log, stderr, 20);
+        if (b_grep(log, "undefined reference to `mbx_ext_") ||
+            b_grep(log, "undefined reference to `mbx_fn_"))
+            fprintf(stderr, "hint: extern modules and extern fns are written in C: give their "
+                            ".c/.o/.a files to mbxc build (see mbx.h section 13 for the names "
+                            "it expects)\n");
+        mbxc_fini(&mc);
+        return 1;
+    }
+    unlink(opath);
     if (o.keep || getenv("MBXC_KEEP_C")) {
         fprintf(stderr, "mbxc build: generated C kept at %s\n", cpath);
     } else {

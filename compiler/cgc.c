@@ -1062,6 +1062,15 @@ static const struct {
      " : ((const struct mbx_http_file_info *)x)->tx->req_content_type)"},
     {"file_info_size", "((const struct mbx_http_file_info *)x)->size"},
     {"file_info_sha256", "g_http_sha256((const struct mbx_http_file_info *)x)"},
+    {"http_session_request_body_len", "((const struct mbx_http_tx *)x)->request_body_len"},
+    {"http_session_response_body_len", "((const struct mbx_http_tx *)x)->response_body_len"},
+    {"file_info_gaps", "((const struct mbx_http_file_info *)x)->gaps"},
+    {"file_info_state",
+     "g_cstr(((const struct mbx_http_file_info *)x)->gaps ? \"gap\""
+     " : ((const struct mbx_http_file_info *)x)->state == MBX_HTTP_FILE_TRUNCATED"
+     " ? \"truncated\""
+     " : ((const struct mbx_http_file_info *)x)->state == MBX_HTTP_FILE_OPEN ? \"open\""
+     " : \"complete\")"},
 };
 
 static int http_field(const char *name)
@@ -1086,7 +1095,12 @@ static void decl_uses(struct cg *g)
         const struct ir_expr *x = u.x[i];
         if (x->op == X_UFIELD) {
             int h = p->uses_std_http ? http_field(x->name) : -1;
-            if (h >= 0)
+            if (h < 0 && p->uses_std_http && (strncmp(x->name, "http_session_", 13) == 0 ||
+                                              strncmp(x->name, "file_info_", 10) == 0)) {
+                fprintf(stderr, "mbxc: internal compiler error: std.http field %s has no C "
+                                "binding in the C back end\n", x->name);
+                g->failed = 1;
+            } else if (h >= 0)
                 out(g, "static %s ux_%s(const void *x)\n{\n    return %s;\n}\n", cty(x->ty),
                     x->name, http_fields[h].body);
             else

@@ -66,6 +66,11 @@ kept=$(sed -n 's/.*it is kept at \(.*\)$/\1/p' "$TMP/err")
 [ -s "$kept" ] && grep -q "mbx_main" "$kept" && pass "the generated C is kept at $kept" ||
     fail "kept C missing"
 rm -rf "$(dirname "$kept")"
+# an extern module without its C side: a link error of the user's, with a hint
+expect 1 "linking .* failed \(the generated C compiled" "$MBXC" build "$MBX_SRC/examples/ext/bulk.mbx" -o "$TMP/x"
+grep -q "^hint: extern modules and extern fns are written in C" "$TMP/err" &&
+    pass "hint names the missing C side" || fail "no hint for the missing C side"
+rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.c)$/\1/p' "$TMP/err")"
 "$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
     pass "emit-c prints the program" || fail "emit-c"
 expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
