@@ -41,11 +41,11 @@ struct av_flow {
 static struct {
     mbx_engine *e;
     struct mbx_av *av;
-    int slot;                   /* per-flow struct av_flow */
+    int slot; /* per-flow struct av_flow */
     uint64_t files, alerts, errors;
 } g;
 
-struct av_hit {                 /* what a match is reported with */
+struct av_hit { /* what a match is reported with */
     mbx_flow *flow;
     const struct mbx_http_file_info *file;
 };
@@ -121,11 +121,21 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "r:o:sh")) != -1) {
         switch (c) {
-        case 'r': capture = optarg; break;
-        case 'o': outpath = optarg; break;
-        case 's': stats = true; break;
-        case 'h': fputs(av_usage, stdout); return 0;
-        default: fputs(av_usage, stderr); return 2;
+        case 'r':
+            capture = optarg;
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 's':
+            stats = true;
+            break;
+        case 'h':
+            fputs(av_usage, stdout);
+            return 0;
+        default:
+            fputs(av_usage, stderr);
+            return 2;
         }
     }
     if (!capture || optind != argc) {
@@ -166,9 +176,9 @@ int main(int argc, char **argv)
     const struct mbx_http_options opts = {.eve_fileinfo = true, .bodies = true};
     mbx_http *http = mbx_http_attach(g.e, &opts);
     g.slot = mbx_flow_ext_register(g.e, sizeof(struct av_flow));
-    if (!http || g.slot < 0
-        || mbx_http_subscribe_files(http, mbx_http_ev_file_data(http), on_file_data, NULL) < 0
-        || mbx_http_subscribe_files(http, mbx_http_ev_file_seen(http), on_file_seen, NULL) < 0) {
+    if (!http || g.slot < 0 ||
+        mbx_http_subscribe_files(http, mbx_http_ev_file_data(http), on_file_data, NULL) < 0 ||
+        mbx_http_subscribe_files(http, mbx_http_ev_file_seen(http), on_file_seen, NULL) < 0) {
         fprintf(stderr, "mbx-http-av: cannot set up the HTTP module: %s\n", strerror(errno));
         mbx_engine_free(g.e);
         mbx_http_detach(http);

@@ -45,18 +45,32 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "r:o:ansh")) != -1) {
         switch (c) {
-        case 'r': capture = optarg; break;
-        case 'o': outpath = optarg; break;
-        case 's': stats = true; break;
-        case 'a': anomalies = true; break;
-        case 'n': nobodies = true; break;
-        case 'h': fputs(hl_usage, stdout); return 0;
-        default: fputs(hl_usage, stderr); return 2;
+        case 'r':
+            capture = optarg;
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 's':
+            stats = true;
+            break;
+        case 'a':
+            anomalies = true;
+            break;
+        case 'n':
+            nobodies = true;
+            break;
+        case 'h':
+            fputs(hl_usage, stdout);
+            return 0;
+        default:
+            fputs(hl_usage, stderr);
+            return 2;
         }
     }
     if (!capture || optind != argc) {
-        fprintf(stderr, "mbx-httplog: %s\n%s", capture ? "unexpected argument" : "-r CAPTURE is required",
-                hl_usage);
+        fprintf(stderr, "mbx-httplog: %s\n%s",
+                capture ? "unexpected argument" : "-r CAPTURE is required", hl_usage);
         return 2;
     }
 
@@ -82,10 +96,8 @@ int main(int argc, char **argv)
         return 1;
     }
     mbx_engine_set_output(e, out);
-    const struct mbx_http_options opts = {.eve_http = true,
-                                          .eve_fileinfo = !nobodies,
-                                          .bodies = !nobodies,
-                                          .eve_anomaly = anomalies};
+    const struct mbx_http_options opts = {
+        .eve_http = true, .eve_fileinfo = !nobodies, .bodies = !nobodies, .eve_anomaly = anomalies};
     mbx_http *http = mbx_http_attach(e, &opts);
     if (!http) {
         fprintf(stderr, "mbx-httplog: cannot attach the HTTP module: %s\n", strerror(errno));

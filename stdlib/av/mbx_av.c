@@ -18,14 +18,14 @@ static const char eicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIR
 const struct mbx_av_sig mbx_av_eicar = {"EICAR-Test-File", 1, eicar, sizeof eicar - 1};
 
 struct mbx_av {
-    hs_database_t *db;               /* the compiled signatures */
-    hs_scratch_t *scratch;           /* Hyperscan's working memory */
-    const struct mbx_av_sig *sigs;   /* by index = Hyperscan id */
+    hs_database_t *db;             /* the compiled signatures */
+    hs_scratch_t *scratch;         /* Hyperscan's working memory */
+    const struct mbx_av_sig *sigs; /* by index = Hyperscan id */
     int nsigs;
 };
 
 struct mbx_av_stream {
-    hs_stream_t *hs;                 /* Hyperscan's stream state */
+    hs_stream_t *hs; /* Hyperscan's stream state */
 };
 
 struct av_ctx {

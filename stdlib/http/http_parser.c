@@ -50,72 +50,72 @@ enum http_mp_state { MP_PREAMBLE, MP_AFTER_DELIM, MP_PAD, MP_HEADERS, MP_DATA, M
 /* A multipart/form-data request body (RFC 7578): each part that names a
  * filename is a file of its own, as Suricata reports them. */
 struct http_mp {
-    bool on;                                  /* the body is multipart */
-    uint8_t delim[4 + HTTP_MP_BOUNDARY_MAX];  /* "\r\n--" boundary */
-    size_t dlen;                              /* its length */
-    size_t match;                             /* bytes of delim matched (held back) */
-    enum http_mp_state st;                    /* where the parser is */
-    uint8_t after[2];                         /* bytes after a delimiter ("--": the end) */
-    size_t nafter;                            /* their count */
-    uint8_t line[512];                        /* a part header line */
-    size_t linelen;                           /* its bytes */
-    char fname[MBX_HTTP_FIELD_MAX];           /* the part's filename, "" if none */
+    bool on;                                 /* the body is multipart */
+    uint8_t delim[4 + HTTP_MP_BOUNDARY_MAX]; /* "\r\n--" boundary */
+    size_t dlen;                             /* its length */
+    size_t match;                            /* bytes of delim matched (held back) */
+    enum http_mp_state st;                   /* where the parser is */
+    uint8_t after[2];                        /* bytes after a delimiter ("--": the end) */
+    size_t nafter;                           /* their count */
+    uint8_t line[512];                       /* a part header line */
+    size_t linelen;                          /* its bytes */
+    char fname[MBX_HTTP_FIELD_MAX];          /* the part's filename, "" if none */
 };
 
 struct http_body {
-    struct mbx_http_file_info info;   /* what file_end reports */
-    char name[MBX_HTTP_URI_MAX];      /* info.name points here */
-    bool open;                        /* a file exists (a byte or a gap was seen) */
-    bool dec_failed;                  /* a zlib layer failed: output stopped */
-    EVP_MD_CTX *md;                   /* SHA-256 of the decoded bytes */
-    int nlayers;                      /* Content-Encodings to undo */
-    int kind[HTTP_MAX_LAYERS];        /* enum http_enc, in header order */
-    z_stream z[HTTP_MAX_LAYERS];      /* one inflater per layer */
-    bool zinit[HTTP_MAX_LAYERS];      /* z[i] initialised */
-    bool zend[HTTP_MAX_LAYERS];       /* z[i] saw the end of its stream */
-    uint64_t off;                     /* decoded bytes so far (of the open file) */
-    bool started;                     /* body bytes or a gap were seen */
-    struct http_mp mp;                /* multipart/form-data: one file per part */
+    struct mbx_http_file_info info; /* what file_end reports */
+    char name[MBX_HTTP_URI_MAX];    /* info.name points here */
+    bool open;                      /* a file exists (a byte or a gap was seen) */
+    bool dec_failed;                /* a zlib layer failed: output stopped */
+    EVP_MD_CTX *md;                 /* SHA-256 of the decoded bytes */
+    int nlayers;                    /* Content-Encodings to undo */
+    int kind[HTTP_MAX_LAYERS];      /* enum http_enc, in header order */
+    z_stream z[HTTP_MAX_LAYERS];    /* one inflater per layer */
+    bool zinit[HTTP_MAX_LAYERS];    /* z[i] initialised */
+    bool zend[HTTP_MAX_LAYERS];     /* z[i] saw the end of its stream */
+    uint64_t off;                   /* decoded bytes so far (of the open file) */
+    bool started;                   /* body bytes or a gap were seen */
+    struct http_mp mp;              /* multipart/form-data: one file per part */
 };
 
 struct http_half {
-    enum http_state st;              /* where this direction is */
-    uint8_t line[HTTP_LINE_MAX];     /* the line being gathered */
-    size_t linelen;                  /* bytes in line */
-    bool line_over;                  /* the line overflowed (anomaly sent) */
-    size_t hdr_bytes;                /* header section bytes so far */
-    bool hdr_over;                   /* header section over the limit (anomaly sent) */
-    uint64_t remaining;              /* body or chunk bytes still expected */
-    bool has_cur;                    /* cur names a transaction */
-    uint64_t cur;                    /* the transaction this direction is on */
+    enum http_state st;          /* where this direction is */
+    uint8_t line[HTTP_LINE_MAX]; /* the line being gathered */
+    size_t linelen;              /* bytes in line */
+    bool line_over;              /* the line overflowed (anomaly sent) */
+    size_t hdr_bytes;            /* header section bytes so far */
+    bool hdr_over;               /* header section over the limit (anomaly sent) */
+    uint64_t remaining;          /* body or chunk bytes still expected */
+    bool has_cur;                /* cur names a transaction */
+    uint64_t cur;                /* the transaction this direction is on */
     /* framing of the message being parsed, from its headers */
-    bool chunked;                    /* Transfer-Encoding names chunked */
-    bool chunked_any;                /* some Transfer-Encoding token held "chunked" */
-    bool te;                         /* a Transfer-Encoding header was present */
-    bool has_cl;                     /* a valid Content-Length was present */
-    bool cl_bad;                     /* an invalid Content-Length was present */
-    uint64_t cl;                     /* its value */
-    int nenc;                        /* Content-Encoding layers listed */
-    int enc[HTTP_MAX_LAYERS];        /* enum http_enc in header order */
-    bool enc_unknown;                /* a coding we cannot undo was listed */
-    bool enc_many;                   /* more than HTTP_MAX_LAYERS listed */
-    int status;                      /* response: status of this message */
+    bool chunked;                            /* Transfer-Encoding names chunked */
+    bool chunked_any;                        /* some Transfer-Encoding token held "chunked" */
+    bool te;                                 /* a Transfer-Encoding header was present */
+    bool has_cl;                             /* a valid Content-Length was present */
+    bool cl_bad;                             /* an invalid Content-Length was present */
+    uint64_t cl;                             /* its value */
+    int nenc;                                /* Content-Encoding layers listed */
+    int enc[HTTP_MAX_LAYERS];                /* enum http_enc in header order */
+    bool enc_unknown;                        /* a coding we cannot undo was listed */
+    bool enc_many;                           /* more than HTTP_MAX_LAYERS listed */
+    int status;                              /* response: status of this message */
     char boundary[HTTP_MP_BOUNDARY_MAX + 1]; /* multipart/form-data boundary, "" if none */
-    char dispo[MBX_HTTP_FIELD_MAX];  /* Content-Disposition filename, "" if none */
-    int last_hdr;                    /* enum http_hdr of the last header line */
-    bool first_chunk;                /* the next chunk size line is the body's first */
-    struct http_body body;           /* the body in progress */
+    char dispo[MBX_HTTP_FIELD_MAX];          /* Content-Disposition filename, "" if none */
+    int last_hdr;                            /* enum http_hdr of the last header line */
+    bool first_chunk;                        /* the next chunk size line is the body's first */
+    struct http_body body;                   /* the body in progress */
 };
 
 struct http_parser {
-    struct http_callbacks cb;                /* where events go */
-    void *u;                                 /* their first argument */
-    bool bodies;                             /* decode/hash bodies */
-    struct mbx_http_tx *ring;                /* transactions [head, tail), at id % cap */
-    uint64_t cap;                            /* ring slots: HTTP_TX_INIT .. HTTP_TX_MAX */
-    uint64_t head, tail;                     /* ids of the oldest and next transaction */
-    uint64_t claimed[2];                     /* next id each direction claims */
-    struct http_half h[2];                   /* by enum http_dir */
+    struct http_callbacks cb; /* where events go */
+    void *u;                  /* their first argument */
+    bool bodies;              /* decode/hash bodies */
+    struct mbx_http_tx *ring; /* transactions [head, tail), at id % cap */
+    uint64_t cap;             /* ring slots: HTTP_TX_INIT .. HTTP_TX_MAX */
+    uint64_t head, tail;      /* ids of the oldest and next transaction */
+    uint64_t claimed[2];      /* next id each direction claims */
+    struct http_half h[2];    /* by enum http_dir */
 };
 
 static const char *const anomaly_names[] = {
@@ -132,9 +132,12 @@ const char *mbx_http_anomaly_name(enum mbx_http_anomaly a)
 const char *mbx_http_file_state_name(enum mbx_http_file_state s)
 {
     switch (s) {
-    case MBX_HTTP_FILE_OPEN: return "OPEN";
-    case MBX_HTTP_FILE_CLOSED: return "CLOSED";
-    case MBX_HTTP_FILE_TRUNCATED: return "TRUNCATED";
+    case MBX_HTTP_FILE_OPEN:
+        return "OPEN";
+    case MBX_HTTP_FILE_CLOSED:
+        return "CLOSED";
+    case MBX_HTTP_FILE_TRUNCATED:
+        return "TRUNCATED";
     }
     return "UNKNOWN";
 }
@@ -304,8 +307,8 @@ static void file_close(struct http_parser *p, enum http_dir d, bool truncated)
     bool complete = !truncated && !b->info.gaps && !b->dec_failed;
     b->info.state = complete ? MBX_HTTP_FILE_CLOSED : MBX_HTTP_FILE_TRUNCATED;
     unsigned len = 0;
-    b->info.has_sha256 = complete && b->md && EVP_DigestFinal_ex(b->md, b->info.sha256, &len) == 1
-                         && len == 32;
+    b->info.has_sha256 =
+        complete && b->md && EVP_DigestFinal_ex(b->md, b->info.sha256, &len) == 1 && len == 32;
     b->info.tx = cur_tx(p, d);
     b->info.side = d == HTTP_DIR_REQ ? MBX_CLIENT : MBX_SERVER;
     if (p->cb.file_end)
@@ -455,8 +458,7 @@ static void dec_fail(struct http_parser *p, enum http_dir d)
 }
 
 /* Undo layer i (the last-applied coding is nlayers-1) and pass the output on. */
-static void dec_push(struct http_parser *p, enum http_dir d, int i, const uint8_t *data,
-                     size_t n)
+static void dec_push(struct http_parser *p, enum http_dir d, int i, const uint8_t *data, size_t n)
 {
     struct http_body *b = &p->h[d].body;
     if (i < 0) {
@@ -469,7 +471,7 @@ static void dec_push(struct http_parser *p, enum http_dir d, int i, const uint8_
     if (!b->zinit[i]) {
         int wbits = 15 + 32; /* gzip or zlib, detected */
         if (b->kind[i] == ENC_DEFLATE && !((data[0] & 0x0f) == 8 && (data[0] >> 4) <= 7))
-            wbits = -15;     /* raw deflate, as some servers send it */
+            wbits = -15; /* raw deflate, as some servers send it */
         memset(z, 0, sizeof *z);
         if (inflateInit2(z, wbits) != Z_OK) {
             dec_fail(p, d);
@@ -776,8 +778,7 @@ static void headers_done(struct http_parser *p, enum http_dir d)
     }
 }
 
-static void parse_content_length(struct http_parser *p, enum http_dir d, const uint8_t *v,
-                                 size_t n)
+static void parse_content_length(struct http_parser *p, enum http_dir d, const uint8_t *v, size_t n)
 {
     struct http_half *h = &p->h[d];
     struct mbx_http_tx *tx = cur_tx(p, d);
@@ -872,8 +873,8 @@ static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t 
 static void disposition_filename(const uint8_t *s, size_t n, char *out, size_t cap)
 {
     for (size_t i = 0; i + 9 <= n; i++) {
-        if (strncasecmp((const char *)s + i, "filename=", 9) != 0
-            || (i > 0 && s[i - 1] != ' ' && s[i - 1] != ';' && s[i - 1] != '\t'))
+        if (strncasecmp((const char *)s + i, "filename=", 9) != 0 ||
+            (i > 0 && s[i - 1] != ' ' && s[i - 1] != ';' && s[i - 1] != '\t'))
             continue;
         size_t a = i + 9, e;
         if (a < n && s[a] == '"') {
@@ -1007,8 +1008,8 @@ static int split3(const uint8_t *s, size_t n, const uint8_t *f[3], size_t fl[3])
 static bool is_version(const uint8_t *s, size_t n)
 {
     /* "http/1.1" too, as libhtp and Zeek accept it (lowercase_HTTP_keyword) */
-    return n >= 8 && strncasecmp((const char *)s, "HTTP/", 5) == 0 && isdigit(s[5])
-           && s[6] == '.' && isdigit(s[7]);
+    return n >= 8 && strncasecmp((const char *)s, "HTTP/", 5) == 0 && isdigit(s[5]) &&
+           s[6] == '.' && isdigit(s[7]);
 }
 
 /* A request line; strict: only a full "METHOD URI HTTP/x.y" is accepted
@@ -1069,8 +1070,8 @@ static bool status_line(struct http_parser *p, const uint8_t *s, size_t n, bool 
     const uint8_t *f[3];
     size_t fl[3];
     int k = split3(s, n, f, fl);
-    bool ok = k >= 2 && is_version(f[0], fl[0]) && fl[1] == 3 && isdigit(f[1][0])
-              && isdigit(f[1][1]) && isdigit(f[1][2]);
+    bool ok = k >= 2 && is_version(f[0], fl[0]) && fl[1] == 3 && isdigit(f[1][0]) &&
+              isdigit(f[1][1]) && isdigit(f[1][2]);
     if (!ok) {
         if (!strict)
             anomaly(p, cur_tx(p, HTTP_DIR_RESP), MBX_HTTP_ANOM_STATUS_LINE_INVALID);

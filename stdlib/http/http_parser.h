@@ -27,11 +27,11 @@
 
 #include "mbx_http.h"
 
-#define HTTP_LINE_MAX 4096          /* bytes of one start/header line kept */
+#define HTTP_LINE_MAX    4096        /* bytes of one start/header line kept */
 #define HTTP_HEADERS_MAX (64 * 1024) /* header section size limit (anomaly) */
-#define HTTP_TX_INIT 4              /* transaction ring slots at first */
-#define HTTP_TX_MAX 256             /* transactions queued per connection, at most */
-#define HTTP_MAX_LAYERS 3           /* stacked Content-Encodings decoded */
+#define HTTP_TX_INIT     4           /* transaction ring slots at first */
+#define HTTP_TX_MAX      256         /* transactions queued per connection, at most */
+#define HTTP_MAX_LAYERS  3           /* stacked Content-Encodings decoded */
 
 enum http_dir { HTTP_DIR_REQ = 0, HTTP_DIR_RESP = 1 }; /* = enum mbx_side */
 
@@ -42,7 +42,7 @@ struct http_callbacks {
     void (*response)(void *u, const struct mbx_http_tx *tx); /* final response headers */
     void (*file_data)(void *u, const struct mbx_http_file_data *d);
     void (*file_end)(void *u, const struct mbx_http_file_info *f);
-    void (*tx_done)(void *u, const struct mbx_http_tx *tx);  /* both messages over */
+    void (*tx_done)(void *u, const struct mbx_http_tx *tx); /* both messages over */
     void (*anomaly)(void *u, const struct mbx_http_tx *tx, enum mbx_http_anomaly a);
 };
 

@@ -30,25 +30,25 @@
 
 /* Per-flow ext storage. */
 struct http_flow {
-    struct http_parser *p;  /* the parser, once a side looked like HTTP */
-    uint8_t bad;            /* sides whose first bytes were not HTTP (bit per mbx_side) */
-    uint8_t stopped;        /* sides no longer read (bit per mbx_side) */
-    uint64_t stop_off[2];   /* stream offset where reading stopped, per side */
-    bool off;               /* not HTTP, or over: ignore the flow */
+    struct http_parser *p; /* the parser, once a side looked like HTTP */
+    uint8_t bad;           /* sides whose first bytes were not HTTP (bit per mbx_side) */
+    uint8_t stopped;       /* sides no longer read (bit per mbx_side) */
+    uint64_t stop_off[2];  /* stream offset where reading stopped, per side */
+    bool off;              /* not HTTP, or over: ignore the flow */
 };
 
 struct mbx_http {
-    mbx_engine *e;                  /* the engine attached to */
-    struct mbx_http_options opt;    /* what to write */
-    bool bodies;                    /* decode/hash bodies on new flows */
-    int slot;                       /* per-flow ext slot: struct http_parser * */
-    int ev_req, ev_resp;            /* raised events */
+    mbx_engine *e;               /* the engine attached to */
+    struct mbx_http_options opt; /* what to write */
+    bool bodies;                 /* decode/hash bodies on new flows */
+    int slot;                    /* per-flow ext slot: struct http_parser * */
+    int ev_req, ev_resp;         /* raised events */
     int ev_fdata, ev_fseen;
-    int sub_data[2], sub_gap;       /* our subscriptions (turned off per flow), */
-                                    /* tcp.data per side: each side stops alone */
+    int sub_data[2], sub_gap; /* our subscriptions (turned off per flow), */
+                              /* tcp.data per side: each side stops alone */
     int sub_close, sub_timeout;
-    mbx_flow *flow;                 /* the flow whose parser is running */
-    struct mbx_http_stats st;       /* counters */
+    mbx_flow *flow;           /* the flow whose parser is running */
+    struct mbx_http_stats st; /* counters */
 };
 
 static struct http_flow *flow_slot(mbx_http *h, mbx_flow *f)
@@ -307,8 +307,7 @@ static void on_close(const struct mbx_event *ev, void *u)
         if ((x->stopped >> s) & 1)
             http_parser_skipped(x->p, (enum http_dir)s,
                                 side_end(ev->flow, (enum mbx_side)s) - x->stop_off[s]);
-    http_parser_close(x->p, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN
-                                || end == MBX_END_RST);
+    http_parser_close(x->p, ev->id == MBX_EV_TCP_CLOSE || end == MBX_END_FIN || end == MBX_END_RST);
     http_parser_free(x->p);
     x->p = NULL;
     x->off = true; /* a late segment must not start a new parser */
@@ -337,11 +336,11 @@ mbx_http *mbx_http_attach(mbx_engine *e, const struct mbx_http_options *opts)
     if (r >= 0)
         r = h->ev_fseen = mbx_event_register(e, "file_seen");
     if (r >= 0)
-        r = h->sub_data[MBX_CLIENT] = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_client, h,
-                                                    MBX_SUB_READ_CLIENT);
+        r = h->sub_data[MBX_CLIENT] =
+            mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_client, h, MBX_SUB_READ_CLIENT);
     if (r >= 0)
-        r = h->sub_data[MBX_SERVER] = mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_server, h,
-                                                    MBX_SUB_READ_SERVER);
+        r = h->sub_data[MBX_SERVER] =
+            mbx_subscribe(e, MBX_EV_TCP_DATA, on_data_server, h, MBX_SUB_READ_SERVER);
     if (r >= 0)
         r = h->sub_gap = mbx_subscribe(e, MBX_EV_TCP_GAP, on_gap, h, 0);
     if (r >= 0)
@@ -356,10 +355,22 @@ mbx_http *mbx_http_attach(mbx_engine *e, const struct mbx_http_options *opts)
     return h;
 }
 
-int mbx_http_ev_request(const mbx_http *h) { return h->ev_req; }
-int mbx_http_ev_response(const mbx_http *h) { return h->ev_resp; }
-int mbx_http_ev_file_data(const mbx_http *h) { return h->ev_fdata; }
-int mbx_http_ev_file_seen(const mbx_http *h) { return h->ev_fseen; }
+int mbx_http_ev_request(const mbx_http *h)
+{
+    return h->ev_req;
+}
+int mbx_http_ev_response(const mbx_http *h)
+{
+    return h->ev_resp;
+}
+int mbx_http_ev_file_data(const mbx_http *h)
+{
+    return h->ev_fdata;
+}
+int mbx_http_ev_file_seen(const mbx_http *h)
+{
+    return h->ev_fseen;
+}
 
 int mbx_http_subscribe_files(mbx_http *h, int ev, mbx_handler_fn fn, void *udata)
 {
@@ -376,9 +387,8 @@ void mbx_http_get_stats(const mbx_http *h, struct mbx_http_stats *out)
 
 void mbx_http_stats_print(const struct mbx_http_stats *s, FILE *fp)
 {
-    fprintf(fp, "http: %llu flows, %llu transactions, %llu files\n",
-            (unsigned long long)s->flows, (unsigned long long)s->transactions,
-            (unsigned long long)s->files);
+    fprintf(fp, "http: %llu flows, %llu transactions, %llu files\n", (unsigned long long)s->flows,
+            (unsigned long long)s->transactions, (unsigned long long)s->files);
     for (int a = 0; a < MBX_HTTP_ANOM_N; a++)
         if (s->anomalies[a])
             fprintf(fp, "  http anomaly %-36s %llu\n",

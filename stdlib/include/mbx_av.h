@@ -20,10 +20,10 @@ extern "C" {
 #endif
 
 struct mbx_av_sig {
-    const char *name;      /* reported as alert.signature, "EICAR-Test-File" */
-    unsigned id;           /* reported as alert.signature_id */
-    const void *content;   /* the bytes to find */
-    size_t len;            /* their count */
+    const char *name;    /* reported as alert.signature, "EICAR-Test-File" */
+    unsigned id;         /* reported as alert.signature_id */
+    const void *content; /* the bytes to find */
+    size_t len;          /* their count */
 };
 
 /* EICAR's anti-virus test file (eicar.org): "X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-

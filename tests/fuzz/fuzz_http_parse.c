@@ -17,21 +17,27 @@
 #include "http_parser.h"
 
 struct fz {
-    uint64_t next_tx;      /* the id the next tx_done must carry */
-    uint64_t next_off[2];  /* file_data offsets increase per side */
+    uint64_t next_tx;     /* the id the next tx_done must carry */
+    uint64_t next_off[2]; /* file_data offsets increase per side */
 };
 
 static void check_tx(const struct mbx_http_tx *tx)
 {
-    size_t n = strlen(tx->method) + strlen(tx->uri) + strlen(tx->protocol) + strlen(tx->host)
-               + strlen(tx->user_agent) + strlen(tx->content_type) + strlen(tx->redirect)
-               + strlen(tx->req_content_type) + strlen(tx->resp_protocol);
+    size_t n = strlen(tx->method) + strlen(tx->uri) + strlen(tx->protocol) + strlen(tx->host) +
+               strlen(tx->user_agent) + strlen(tx->content_type) + strlen(tx->redirect) +
+               strlen(tx->req_content_type) + strlen(tx->resp_protocol);
     if (n > 10 * MBX_HTTP_URI_MAX)
         abort();
 }
 
-static void f_req(void *u, const struct mbx_http_tx *tx) { check_tx(tx); }
-static void f_resp(void *u, const struct mbx_http_tx *tx) { check_tx(tx); }
+static void f_req(void *u, const struct mbx_http_tx *tx)
+{
+    check_tx(tx);
+}
+static void f_resp(void *u, const struct mbx_http_tx *tx)
+{
+    check_tx(tx);
+}
 
 static void f_data(void *u, const struct mbx_http_file_data *d)
 {

@@ -43,8 +43,9 @@ def main(argv):
             for r in https.get('/' + name, []):
                 if r['http'].get('status') != int(status) or r['src_port'] != int(port) \
                         or r['http'].get('length') != int(nbytes):
+                    h = r['http']
                     print(f"FAIL /{name}: want status {status} port {port} length {nbytes}, "
-                          f"got {r['http'].get('status')} {r['src_port']} {r['http'].get('length')}")
+                          f"got {h.get('status')} {r['src_port']} {h.get('length')}")
                     bad += 1
     print(f"{len(manifest)} files checked, {bad} failure(s)")
     return 1 if bad else 0

@@ -24,7 +24,9 @@ for l in open(sys.argv[1]):
 for t in byteranges connect-with-header connect-with-smtp websocket http-single-conn-22 \
          putty-upload docker-http-upgrade; do
     pcap=$SH/corpora/zeek/Traces/http/$t.pcap
-    "$LOG" -r "$pcap" -o "$T/full.json" || { echo "FAIL $t: full run"; fails=$((fails + 1)); continue; }
+    if ! "$LOG" -r "$pcap" -o "$T/full.json"; then
+        echo "FAIL $t: full run"; fails=$((fails + 1)); continue
+    fi
     "$LOG" -n -s -r "$pcap" -o "$T/skip.json" 2>"$T/stats" \
         || { echo "FAIL $t: -n run"; fails=$((fails + 1)); continue; }
     stopped=$(sed -n 's/.*no longer read after headers *//p' "$T/stats")

@@ -16,13 +16,12 @@
 
 #include "mbx_av.h"
 
-static const char eicar[] =
-    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+static const char eicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 struct hits {
-    int n;              /* matches reported */
-    uint64_t end;       /* end offset of the last */
-    unsigned id;        /* its signature id */
+    int n;        /* matches reported */
+    uint64_t end; /* end offset of the last */
+    unsigned id;  /* its signature id */
 };
 
 static void on_hit(const struct mbx_av_sig *sig, uint64_t end, void *u)
@@ -119,10 +118,8 @@ static void test_bad_signatures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eicar_builtin),
-        cmocka_unit_test(test_eicar_every_split),
-        cmocka_unit_test(test_near_miss_and_once),
-        cmocka_unit_test(test_several_signatures),
+        cmocka_unit_test(test_eicar_builtin),      cmocka_unit_test(test_eicar_every_split),
+        cmocka_unit_test(test_near_miss_and_once), cmocka_unit_test(test_several_signatures),
         cmocka_unit_test(test_bad_signatures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

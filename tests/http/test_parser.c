@@ -28,16 +28,16 @@
 #define LOG_MAX 65536
 
 struct rec {
-    char log[LOG_MAX];                   /* one line per callback */
+    char log[LOG_MAX]; /* one line per callback */
     size_t len;
     int ntx, nfiles, nreq, nresp;
     struct mbx_http_tx tx[HTTP_TX_MAX + 8]; /* completed transactions, in order */
-    struct mbx_http_file_info file[64];  /* closed files, in order */
+    struct mbx_http_file_info file[64];     /* closed files, in order */
     char fname[64][128];
-    uint64_t data_bytes;                 /* file_data bytes */
-    uint64_t next_off[2];                /* file_data offsets must increase */
+    uint64_t data_bytes;  /* file_data bytes */
+    uint64_t next_off[2]; /* file_data offsets must increase */
     bool off_ok;
-    uint32_t anomalies;                  /* bit per anomaly seen */
+    uint32_t anomalies; /* bit per anomaly seen */
 };
 
 __attribute__((format(printf, 2, 3))) static void logf_(struct rec *r, const char *fmt, ...)
@@ -114,16 +114,31 @@ static const struct http_callbacks cbs = {c_req, c_resp, c_data, c_end, c_done, 
 
 /* A scripted connection: steps of (direction, bytes) or gaps or eof. */
 struct step {
-    int kind;            /* 0 data, 1 gap */
+    int kind; /* 0 data, 1 gap */
     enum http_dir d;
     const void *data;
-    size_t len;          /* bytes (data) or gap length */
+    size_t len; /* bytes (data) or gap length */
 };
-#define REQ(s) {0, HTTP_DIR_REQ, (s), sizeof(s) - 1}
-#define RESP(s) {0, HTTP_DIR_RESP, (s), sizeof(s) - 1}
-#define RAWREQ(p, n) {0, HTTP_DIR_REQ, (p), (n)}
-#define RAWRESP(p, n) {0, HTTP_DIR_RESP, (p), (n)}
-#define GAP(dir, n) {1, (dir), NULL, (n)}
+#define REQ(s)                                                                                     \
+    {                                                                                              \
+        0, HTTP_DIR_REQ, (s), sizeof(s) - 1                                                        \
+    }
+#define RESP(s)                                                                                    \
+    {                                                                                              \
+        0, HTTP_DIR_RESP, (s), sizeof(s) - 1                                                       \
+    }
+#define RAWREQ(p, n)                                                                               \
+    {                                                                                              \
+        0, HTTP_DIR_REQ, (p), (n)                                                                  \
+    }
+#define RAWRESP(p, n)                                                                              \
+    {                                                                                              \
+        0, HTTP_DIR_RESP, (p), (n)                                                                 \
+    }
+#define GAP(dir, n)                                                                                \
+    {                                                                                              \
+        1, (dir), NULL, (n)                                                                        \
+    }
 
 /* Runs the steps, each data step cut into chunks of `chunk` bytes (0: whole). */
 static struct rec *run(const struct step *st, int nst, size_t chunk, bool clean)
@@ -657,24 +672,32 @@ static void check_lenient(const char *resp, size_t n, const char *want_body)
     free(r);
 }
 #define LENIENT(resp, body) check_lenient(resp, sizeof(resp) - 1, body)
-#define CD "Content-Disposition: attachment; filename=\"e.txt\"\r\n"
+#define CD                  "Content-Disposition: attachment; filename=\"e.txt\"\r\n"
 
 static void test_lenient_framing(void **state)
 {
     LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\n"
-            "6x\r\nHELLO-\r\n6,\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+            "6x\r\nHELLO-\r\n6,\r\nWORLD!\r\n0\r\n\r\n",
+            "HELLO-WORLD!");
     LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\n"
-            "\n6\r\nHELLO-\r\n\n\x0c" "6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+            "\n6\r\nHELLO-\r\n\n\x0c"
+            "6\r\nWORLD!\r\n0\r\n\r\n",
+            "HELLO-WORLD!");
     LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: xchunked\r\n\r\n"
-            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n",
+            "HELLO-WORLD!");
     LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding:\r\n chunked\r\n\r\n"
-            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
-    LENIENT("http/1.1 200 ok\r\n" "Content-Disposition: attachment; filename=e.txt\r"
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n",
+            "HELLO-WORLD!");
+    LENIENT("http/1.1 200 ok\r\n"
+            "Content-Disposition: attachment; filename=e.txt\r"
             "Transfer-Encoding: chunked\r\n\r\n"
-            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n", "HELLO-WORLD!");
+            "6\r\nHELLO-\r\n6\r\nWORLD!\r\n0\r\n\r\n",
+            "HELLO-WORLD!");
     /* "chunked" over a body that is not: Content-Length frames it */
     LENIENT("HTTP/1.1 200 ok\r\n" CD "Transfer-Encoding: chunked\r\nContent-Length: 14\r\n\r\n"
-            "HELLO-WORLD!\r\n", "HELLO-WORLD!\r\n");
+            "HELLO-WORLD!\r\n",
+            "HELLO-WORLD!\r\n");
     /* ... or the close, even without a line end */
     LENIENT("HTTP/1.0 200 ok\r\n" CD "Transfer-Encoding: chunked\r\n\r\nHELLO-WORLD!",
             "HELLO-WORLD!");
