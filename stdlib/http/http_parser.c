@@ -968,6 +968,8 @@ static void header_line(struct http_parser *p, enum http_dir d, const uint8_t *s
             set_field(p, tx, tx->host, sizeof tx->host, val, vn);
         else if (ieq(name, nn, "user-agent") && !tx->user_agent[0])
             set_field(p, tx, tx->user_agent, sizeof tx->user_agent, val, vn);
+        else if (ieq(name, nn, "referer") && !tx->referer[0])
+            set_field(p, tx, tx->referer, sizeof tx->referer, val, vn);
         else if (ieq(name, nn, "content-type") && !tx->req_content_type[0]) {
             set_field(p, tx, tx->req_content_type, sizeof tx->req_content_type, val, vn);
             parse_boundary(h, val, vn);

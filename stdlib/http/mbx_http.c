@@ -64,21 +64,33 @@ static void put_str(struct mbx_out *o, const char *key, const char *s)
         mbx_out_str(o, key, s);
 }
 
-static void write_http(mbx_http *h, struct mbx_out *o, const struct mbx_http_tx *tx)
+/* The EVE http object's fields.  http_content_type is the media type only
+ * ("text/html", no "; charset=..."), as Suricata logs it. */
+static void put_http(struct mbx_out *o, const struct mbx_http_tx *tx)
 {
-    mbx_out_begin(o, mbx_engine_now(h->e), "http", h->flow);
-    mbx_out_uint(o, "tx_id", tx->tx_id);
-    mbx_out_object(o, "http");
     put_str(o, "hostname", tx->host);
     put_str(o, "url", tx->uri);
     put_str(o, "http_user_agent", tx->user_agent);
-    put_str(o, "http_content_type", tx->content_type);
+    size_t ct = strcspn(tx->content_type, ";");
+    while (ct > 0 && (tx->content_type[ct - 1] == ' ' || tx->content_type[ct - 1] == '\t'))
+        ct--;
+    if (ct > 0)
+        mbx_out_strn(o, "http_content_type", tx->content_type, ct);
+    put_str(o, "http_refer", tx->referer);
     put_str(o, "http_method", tx->method);
     put_str(o, "protocol", tx->protocol);
     if (tx->status)
         mbx_out_int(o, "status", tx->status);
     put_str(o, "redirect", tx->redirect);
     mbx_out_uint(o, "length", tx->response_body_len);
+}
+
+static void write_http(mbx_http *h, struct mbx_out *o, const struct mbx_http_tx *tx)
+{
+    mbx_out_begin(o, mbx_engine_now(h->e), "http", h->flow);
+    mbx_out_uint(o, "tx_id", tx->tx_id);
+    mbx_out_object(o, "http");
+    put_http(o, tx);
     /* not in Suricata's record: both body lengths after Content-Encoding is
      * undone, as Zeek's http.log has them */
     mbx_out_uint(o, "request_body_len", tx->request_body_decoded);
@@ -104,11 +116,7 @@ static void write_fileinfo(mbx_http *h, struct mbx_out *o, const struct mbx_http
     mbx_out_end_object(o);
     if (fi->tx) { /* as Suricata's fileinfo records: the transaction's http fields */
         mbx_out_object(o, "http");
-        put_str(o, "hostname", fi->tx->host);
-        put_str(o, "url", fi->tx->uri);
-        put_str(o, "http_method", fi->tx->method);
-        if (fi->tx->status)
-            mbx_out_int(o, "status", fi->tx->status);
+        put_http(o, fi->tx);
         mbx_out_end_object(o);
     }
     mbx_out_end(o);

@@ -77,6 +77,7 @@ struct mbx_http_tx {
     char user_agent[MBX_HTTP_FIELD_MAX];       /* User-Agent header */
     char req_content_type[MBX_HTTP_FIELD_MAX]; /* request Content-Type */
     char content_type[MBX_HTTP_FIELD_MAX];     /* response Content-Type */
+    char referer[MBX_HTTP_URI_MAX];            /* Referer header */
     char redirect[MBX_HTTP_URI_MAX];           /* response Location */
     char resp_protocol[MBX_HTTP_PROTO_MAX];    /* response's version */
     int status;                                /* final status; 0: none seen */
