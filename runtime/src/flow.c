@@ -185,7 +185,7 @@ void flow_end(mbx_engine *e, struct mbx_flow *f, enum mbx_flow_end why)
                 stream_deliver(e, st, true, hole);
         }
     }
-    if ((why == MBX_END_TIMEOUT || why == MBX_END_EOF) && f->proto == 6 &&
+    if ((why == MBX_END_TIMEOUT || why == MBX_END_EOF || why == MBX_END_REUSED) && f->proto == 6 &&
         (f->half[0].hflags & H_FIN) && (f->half[1].hflags & H_FIN))
         why = MBX_END_FIN; /* both sides closed; only the last ACK was missing */
     f->end = (uint8_t)why;
@@ -310,7 +310,7 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, en
             bool fin = (f->half[0].hflags | f->half[1].hflags) & H_FIN;
             if (!(p->tcp_flags & MBX_TCP_SYN))
                 role = s; /* data after a reset: same roles, picked up mid-stream */
-            flow_end(e, f, fin ? MBX_END_FIN : MBX_END_TIMEOUT);
+            flow_end(e, f, fin ? MBX_END_FIN : MBX_END_REUSED);
             flow_release(e, f);
             break;
         }

@@ -444,7 +444,8 @@ const char *mbx_tcp_state_name(enum mbx_tcp_state s)
 
 const char *mbx_flow_end_name(enum mbx_flow_end e)
 {
-    static const char *const names[] = {"none", "fin", "rst", "timeout", "evicted", "eof"};
+    static const char *const names[] = {"none",    "fin", "rst",   "timeout",
+                                        "evicted", "eof", "reused"};
     if ((unsigned)e >= sizeof(names) / sizeof(names[0]))
         return "?";
     return names[e];

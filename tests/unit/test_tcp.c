@@ -338,8 +338,9 @@ static void test_syn_on_established(void **state)
     C2S(&c, SYN, 777777, 0, NULL);
     S2C(&c, SYN | ACK, 999, 777778, NULL);
     C2S(&c, ACK, 777778, 1000, NULL);
-    assert_string_equal(l.text, "tcp.syn c;tcp.open c;tcp.timeout timeout;tcp.syn c;tcp.open c;");
+    assert_string_equal(l.text, "tcp.syn c;tcp.open c;tcp.timeout reused;tcp.syn c;tcp.open c;");
     assert_int_equal(e->stats.tcp_flows, 2);
+    assert_int_equal(e->stats.flows_timed_out, 0); /* not an idle timeout */
     mbx_engine_free(e);
 }
 
