@@ -320,6 +320,8 @@ enum mbx_flow_end {
     MBX_END_TIMEOUT,  /* idle timeout */
     MBX_END_EVICTED,  /* evicted because the table was full */
     MBX_END_EOF,      /* end of the capture */
+    MBX_END_REUSED,   /* a new connection on the same 4-tuple while this one was not
+                       * closed (its end was not captured); subscribers see tcp.timeout */
 };
 const char *mbx_flow_end_name(enum mbx_flow_end e); /* "fin", "rst", ... */
 
