@@ -16,6 +16,11 @@ for cap in "$CORPORA/netem-http/server.pcap" "$CORPORA/netem-http/client.pcap"; 
 done
 "$TMP/forms" -r "$DNS" -o "$TMP/dns.json" || fail "run on dns"
 python3 "$(dirname "$0")/forms_check.py" "$DNS" "$TMP/dns.json" /dev/null udp || fail "forms on dns"
+editcap -r "$CORPORA/netem-http/server.pcap" "$TMP/cut.pcap" 1-400 > /dev/null 2>&1 ||
+    fail "editcap"
+"$TMP/forms" -r "$TMP/cut.pcap" -o "$TMP/cut.json" || fail "run on the cut capture"
+python3 "$(dirname "$0")/forms_check.py" "$TMP/cut.pcap" "$TMP/cut.json" /dev/null cut ||
+    fail "forms on the cut capture"
 GAP=$CORPORA/suricata-verify/eve-payload-05-tcp-data-gap/tcp-simple-gap2.pcap
 "$TMP/forms" -r "$GAP" -o "$TMP/gap.json" || fail "run on gap"
 python3 "$(dirname "$0")/forms_check.py" "$GAP" "$TMP/gap.json" /dev/null gap || fail "forms on gap"

@@ -133,6 +133,16 @@ if kind == "gap":
           "tcp.gap: %s" % [e["mbx"] for e in logs["gap"]])
     check(len(logs["close"]) + len(logs["timeout"]) == 1, "one end of the connection")
 
+if kind == "cut":
+    # a capture cut short (editcap -r 1-400): connections still open at its end get tcp.timeout,
+    # in flow-id order (LANGUAGE.md §8 Output); every connection ends exactly once
+    syns = len(tshark("-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0"))
+    ends = [e["mbx"]["id"] for e in ev if e["log"]["message"] in ("close", "timeout")]
+    touts = [e["mbx"]["id"] for e in logs["timeout"]]
+    check(sorted(ends) == list(range(1, syns + 1)), "one end per connection %s" % ends)
+    check(touts and touts == sorted(touts) and ends[-len(touts):] == touts,
+          "tcp.timeout at the end, in flow-id order %s" % touts)
+
 if kind == "udp":
     want = tshark("-T", "fields", "-e", "udp.srcport", "-e", "udp.length", "-e", "dns.id")
     got = [e["mbx"] for e in logs["udp"]]
