@@ -23,20 +23,24 @@ PKTS=$(capinfos -c -M "$CAP" | awk -F': *' '/Number of packets/ {print $2}')
 BYTES=$(capinfos -d -M "$CAP" | awk -F': *' '/Data size/ {print $2+0}')
 cat "$CAP" > /dev/null   # into the page cache
 
-# run NAME CMD...: best wall time of RUNS runs on core 1, peak RSS of the best run
-declare -A T R
+# run NAME CMD...: best wall time of RUNS runs on core 1, peak RSS and CPU time
+# (user + system: what the tool itself used, less sensitive to a busy machine) of
+# the best run
+declare -A T R C
 run() {
-  local name=$1; shift; local best= rss=
+  local name=$1; shift; local best= rss= cpu=
   for _ in $(seq "$RUNS"); do
-    local t0 t1 m
+    local t0 t1 m u s
     t0=$(date +%s.%N)
-    /usr/bin/time -f "%M" -o "$DIR/rss" taskset -c 1 "$@" >/dev/null 2>&1 || true
-    m=$(tail -1 "$DIR/rss")
+    /usr/bin/time -f "%M %U %S" -o "$DIR/rss" taskset -c 1 "$@" >/dev/null 2>&1 || true
+    read -r m u s < <(tail -1 "$DIR/rss")
     t1=$(date +%s.%N)
     local dt; dt=$(echo "$t1 - $t0" | bc -l)
-    if [ -z "$best" ] || (( $(echo "$dt < $best" | bc -l) )); then best=$dt; rss=$m; fi
+    if [ -z "$best" ] || (( $(echo "$dt < $best" | bc -l) )); then
+      best=$dt; rss=$m; cpu=$(echo "$u + $s" | bc -l)
+    fi
   done
-  T[$name]=$best; R[$name]=$rss
+  T[$name]=$best; R[$name]=$rss; C[$name]=$cpu
 }
 run "readfloor touch" "$DIR/bin/readfloor" touch "$CAP"
 run "readfloor copy" "$DIR/bin/readfloor" copy "$CAP"
@@ -49,13 +53,15 @@ rm -rf "$DIR/tcpflow.out"
 
 echo "capture: $CAP, $PKTS packets, $BYTES bytes; best of $RUNS, one core (taskset -c 1); $(date -u +%F)"
 echo
-echo "| tool | Mpps | Gbit/s | peak RSS (MiB) | mbx-streams is × faster |"
-echo "|---|---:|---:|---:|---:|"
+echo "| tool | Mpps | Gbit/s | peak RSS (MiB) | mbx-streams is × faster | CPU s | Mpps per CPU s |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 M=${T["mbx-streams --count"]}
 for name in "readfloor touch" "readfloor copy" "mbx-streams --count" "tcpdump -r -w /dev/null" \
             "libnids (nids_count)" "tcpflow"; do
   t=${T[$name]}
-  printf '| %s | %.2f | %.2f | %.0f | %.2f |\n' "$name" "$(echo "$PKTS / $t / 1000000" | bc -l)" \
-    "$(echo "$BYTES * 8 / $t / 1000000000" | bc -l)" "$(echo "${R[$name]} / 1024" | bc -l)" \
-    "$(echo "$t / $M" | bc -l)"
+  c=${C[$name]}; [ "$(echo "$c > 0" | bc -l)" = 1 ] || c=0.001
+  printf '| %s | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |\n' "$name" \
+    "$(echo "$PKTS / $t / 1000000" | bc -l)" "$(echo "$BYTES * 8 / $t / 1000000000" | bc -l)" \
+    "$(echo "${R[$name]} / 1024" | bc -l)" "$(echo "$t / $M" | bc -l)" "$c" \
+    "$(echo "$PKTS / $c / 1000000" | bc -l)"
 done
