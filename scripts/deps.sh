@@ -7,6 +7,7 @@ PKGS=(
   build-essential cmake pkg-config flex bison          # build
   llvm-19-dev clang libclang-rt-14-dev                 # LLVM back end, fuzzing
   libdpdk-dev dpdk libpcap-dev libcmocka-dev           # runtime, unit tests
+  libxxhash-dev                                        # runtime: flow hash (header only)
   libhyperscan-dev zlib1g-dev libssl-dev               # stdlib: patterns, gzip, sha256
   graphviz                                             # mbxc graph | dot
   tshark tcpflow tcpdump libnids-dev nginx curl iproute2 ethtool wrk python3-scapy bc  # peers, test bed
