@@ -389,6 +389,27 @@ static void test_buffer_shrinks(void **state)
     mbx_engine_free(e);
 }
 
+/* RUNTIME.md order rule "close after the last data", under last-wins where
+ * bytes wait for their ACK: each side's bytes are delivered when the other
+ * side acknowledges them, the client's only with the server's FIN/ACK, and
+ * tcp.close comes after both. */
+static void test_close_after_data_last(void **state)
+{
+    (void)state;
+    struct tconn c;
+    struct evlog l = {0};
+    struct mbx_config cfg = cfg_with(MBX_POLICY_LAST);
+    mbx_engine *e = setup(&c, &l, &cfg);
+    C2S(&c, ACK | PSH, 101, 301, "DATA");
+    S2C(&c, ACK | PSH, 301, 101, "resp"); /* acks nothing new: DATA is held */
+    assert_string_equal(l.text, "");
+    C2S(&c, FIN | ACK, 105, 305, NULL); /* releases the server's "resp" */
+    S2C(&c, FIN | ACK, 305, 106, NULL); /* acks DATA and the FIN */
+    C2S(&c, ACK, 106, 306, NULL);
+    assert_string_equal(l.text, "data s 0 resp;data c 0 DATA;tcp.close fin;");
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_flush_at_end),
         cmocka_unit_test(test_buffer_shrinks),
+        cmocka_unit_test(test_close_after_data_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
