@@ -29,6 +29,7 @@ struct bopts {
     const char *out;             /* -o */
     const char *backend;         /* --backend= */
     const char *stdlib;          /* --stdlib=DIR */
+    const char *dump;            /* --dump-after=PASS */
     const char *incs[64];        /* -I */
     int nincs;
     const char *extra[64];       /* .c .o .a files */
@@ -79,6 +80,8 @@ static int b_parse(int argc, char **argv, struct bopts *o, bool need_out)
             o->backend = a + 10;
         } else if (strncmp(a, "--stdlib=", 9) == 0) {
             o->stdlib = a + 9;
+        } else if (strncmp(a, "--dump-after=", 13) == 0) {
+            o->dump = a + 13; /* a front-end pass, or lower (the IR, instead of code) */
         } else if (strcmp(a, "--keep-c") == 0) {
             o->keep = true;
         } else if (strcmp(a, "-Werror") == 0) {
@@ -134,6 +137,8 @@ static struct ir_prog *b_compile(struct mbxc *mc, const struct bopts *o, int *st
     mc->diag.max_errors = o->max_errors;
     if (o->stdlib)
         mc->stdlib_dirs[0] = mc->stdlib_dirs[1] = o->stdlib;
+    if (o->dump && strcmp(o->dump, "lower") != 0)
+        mc->dump_after = o->dump;
     for (int i = 0; i < o->nincs; i++)
         mbxc_add_path(mc, o->incs[i]);
     mbxc_add_default_paths(mc);
@@ -176,7 +181,10 @@ int build_emit_main(int argc, char **argv, const char *backend)
     struct mbxc mc;
     int status;
     struct ir_prog *p = b_compile(&mc, &o, &status);
-    if (p) {
+    if (p && o.dump && strcmp(o.dump, "lower") == 0) {
+        ir_dump(p, stdout);
+        status = fflush(stdout) == 0 ? 0 : 2;
+    } else if (p) {
         FILE *f = stdout;
         if (o.out && (f = fopen(o.out, "w")) == NULL) {
             fprintf(stderr, "mbxc %s: %s: %s\n", argv[0], o.out, strerror(errno));

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "front.h"
 
@@ -270,5 +271,7 @@ struct ir_prog {
  * form this lowering does not support yet. */
 struct ir_prog *lower_program(struct mbxc *mc);
 const char *ir_ty_name(enum ir_ty t);
+/* The IR as text (mbxc emit-c --dump-after=lower). */
+void ir_dump(const struct ir_prog *p, FILE *out);
 
 #endif

@@ -1129,3 +1129,166 @@ struct ir_prog *lower_program(struct mbxc *mc)
     lower_direct(p);
     return p;
 }
+
+/* ---------------------------------------------------------------- dump */
+
+static const char *const op_names[] = {
+    "neg", "not", "add", "sub", "mul", "div", "mod", "band", "bor", "bxor", "shl",
+    "shr", "eq", "ne", "lt", "le", "gt", "ge", "in", "and", "or",
+};
+
+static const char *const method_names[] = {
+    "none", "len", "starts_with", "ends_with", "contains", "find", "lower",
+    "peek", "peek_at", "new_bytes", "add", "remove",
+};
+
+static void dump_expr(FILE *o, const struct ir_prog *p, const struct ir_expr *x)
+{
+    static const char *const evargs[] = {"flow", "side", "inconsistent", "len", "pkt",
+                                         "payload", "extern"};
+    static const char *const ffs[] = {"start", "last", "id", "community_id", "midstream"};
+    static const char *const efs[] = {"ip", "port", "state", "seq", "bytes", "pkts", "rexmits"};
+    if (x == NULL) {
+        fputs("-", o);
+        return;
+    }
+    switch (x->op) {
+    case X_CONST:
+        if (x->ty == IT_STR || x->ty == IT_BYTES)
+            fprintf(o, "%s(%zu bytes)", ir_ty_name(x->ty), x->u.str.n);
+        else if (x->ty == IT_ADDR || x->ty == IT_PREFIX)
+            fprintf(o, "%s(..%u.%u.%u.%u/%d)", ir_ty_name(x->ty), x->u.ip.b[12], x->u.ip.b[13],
+                    x->u.ip.b[14], x->u.ip.b[15], x->u.ip.plen);
+        else
+            fprintf(o, "%s(%llu)", ir_ty_name(x->ty), (unsigned long long)x->u.i);
+        return;
+    case X_LOCAL: fprintf(o, "l%d", x->index); return;
+    case X_CONFIG:
+        fprintf(o, "config(%s.%s)", p->configs[x->index].module, p->configs[x->index].name);
+        return;
+    case X_TABLE:
+        fprintf(o, "table(%s.%s)", p->tables[x->index]->module, p->tables[x->index]->name);
+        return;
+    case X_STATE: fprintf(o, "state.%d", x->index); return;
+    case X_EVARG: fprintf(o, "ev.%s(%d)", evargs[x->evarg], x->index); return;
+    case X_ENDP: fputs("endp(", o); break;
+    case X_FLOWF: fprintf(o, "flow.%s(", ffs[x->index]); break;
+    case X_ENDPF: fprintf(o, "endp.%s(", efs[x->index]); break;
+    case X_STREAM: fputs("stream(", o); break;
+    case X_UFIELD: fprintf(o, "field.%s(", x->name); break;
+    case X_UNARY:
+    case X_BINARY: fprintf(o, "%s(", op_names[x->bop]); break;
+    case X_CAST: fprintf(o, "as.%s(", ir_ty_name(x->ty)); break;
+    case X_TGET: fputs("tget(", o); break;
+    case X_TREF_SET: fputs("tref_set(", o); break;
+    case X_METHOD: fprintf(o, "%s(", method_names[x->method]); break;
+    case X_SLICE: fputs("slice(", o); break;
+    case X_INDEX: fputs("index(", o); break;
+    case X_CALLFN: fprintf(o, "%s(", x->name); break;
+    }
+    for (int i = 0; i < x->na; i++) {
+        if (i)
+            fputs(", ", o);
+        dump_expr(o, p, x->a[i]);
+    }
+    if (x->op == X_ENDP)
+        fprintf(o, ", %s", x->index ? "server" : "client");
+    fprintf(o, "):%s", ir_ty_name(x->ty));
+}
+
+static void dump_stmts(FILE *o, const struct ir_prog *p, const struct ir_stmt *s, int d)
+{
+    static const char *const names[] = {"let", "store", "expr", "if", "for_table", "for_bytes",
+                                        "return", "raise", "alert", "log", "drop_packet",
+                                        "drop_flow", "steer", "unsubscribe"};
+    for (; s; s = s->next) {
+        fprintf(o, "%*s%s", 2 * d, "", names[s->op]);
+        if (s->op == Y_LET)
+            fprintf(o, " l%d =", s->index);
+        if (s->op == Y_FOR_TABLE || s->op == Y_FOR_BYTES)
+            fprintf(o, " l%d l%d in", s->index, s->index2);
+        if (s->op == Y_STEER)
+            fprintf(o, " -> %s", p->modules[s->index].name);
+        if (s->op == Y_RAISE)
+            fprintf(o, " %s", s->event->name);
+        if (s->op == Y_ALERT)
+            fprintf(o, " \"%s\"", s->name);
+        if (s->lhs) {
+            fputs(" ", o);
+            dump_expr(o, p, s->lhs);
+            fprintf(o, " %s=", s->aop == OP_EQ ? "" : op_names[s->aop]);
+        }
+        if (s->a) {
+            fputs(" ", o);
+            dump_expr(o, p, s->a);
+        }
+        for (int i = 0; i < s->nargs; i++) {
+            fprintf(o, "%s%s", i ? ", " : " [", s->keys ? s->keys[i] : "");
+            if (s->keys)
+                fputs(" = ", o);
+            dump_expr(o, p, s->args[i]);
+            if (i == s->nargs - 1)
+                fputs("]", o);
+        }
+        fputs("\n", o);
+        dump_stmts(o, p, s->body, d + 1);
+        if (s->else_) {
+            fprintf(o, "%*selse\n", 2 * d, "");
+            dump_stmts(o, p, s->else_, d + 1);
+        }
+    }
+}
+
+void ir_dump(const struct ir_prog *p, FILE *o)
+{
+    static const char *const evk[] = {"builtin", "extern", "raised", "derived"};
+    fprintf(o, "program %s (%s), %d event slots, %d per-flow bits\n", p->name,
+            p->source ? p->source : "?", p->nslots, p->nbits);
+    for (int i = 0; i < p->nmodules; i++) {
+        const struct ir_module *m = &p->modules[i];
+        fprintf(o, "module %d %s%s%s reads %u\n", i, m->name, m->is_extern ? " extern" : "",
+                m->steered ? " steered" : "", m->reads);
+        for (int k = 0; k < m->nstate; k++)
+            fprintf(o, "  state per %s: %s %s\n", m->state_per, m->state[k].name,
+                    ir_ty_name(m->state[k].ty));
+    }
+    for (int i = 0; i < p->nconfigs; i++)
+        fprintf(o, "config %s.%s: %s\n", p->configs[i].module, p->configs[i].name,
+                ir_ty_name(p->configs[i].ty));
+    for (int i = 0; i < p->ntables; i++) {
+        const struct ir_table *t = p->tables[i];
+        fprintf(o, "table %s.%s: key %s val %s%s%s\n", t->module, t->name, ir_ty_name(t->key),
+                t->val_is_set ? "set of " : "", ir_ty_name(t->val_is_set ? t->elem : t->val),
+                t->expire ? " expire" : "");
+    }
+    for (int i = 0; i < p->nevents; i++) {
+        const struct ir_event *e = p->events[i];
+        fprintf(o, "event %s: slot %d %s%s%s%s\n", e->name, e->slot, evk[e->kind],
+                e->base ? " on " : "", e->base ? e->base->name : "", e->direct ? " direct" : "");
+    }
+    for (int i = 0; i < p->nsubs; i++) {
+        const struct ir_sub *s = &p->subs[i];
+        fprintf(o, "sub %d: %s on %s -> %s flags 0x%x%s bit %d\n", i, p->modules[s->module].name,
+                s->event->name, s->fn->name, s->flags, s->direct ? " direct" : "", s->bit);
+    }
+    for (int i = 0; i < p->ntimers; i++) {
+        fprintf(o, "timer %s every ", p->timers[i].fn->name);
+        dump_expr(o, p, p->timers[i].period);
+        fputs("\n", o);
+    }
+    for (int i = 0; i < p->nfuncs; i++) {
+        const struct ir_func *f = p->funcs[i];
+        fprintf(o, "func %s", f->name);
+        if (f->event)
+            fprintf(o, " (%s)", f->event->name);
+        fputs("\n", o);
+        for (int k = 0; k < f->nlocals; k++)
+            fprintf(o, "  local l%d %s: %s\n", k, f->locals[k].name, ir_ty_name(f->locals[k].ty));
+        if (f->where) {
+            fputs("  where ", o);
+            dump_expr(o, p, f->where);
+            fputs("\n", o);
+        }
+        dump_stmts(o, p, f->body, 1);
+    }
+}

@@ -22,7 +22,7 @@ static const char usage[] =
     "  graph FILE...        print the linked pipeline as Graphviz DOT\n"
     "  build FILE -o BIN [X.c...]  native binary: C back end, $CC -O2, libmbx\n"
     "                       (X.c/.o/.a: the C side of extern modules; --keep-c)\n"
-    "  emit-c FILE [-o F]   print the generated C\n"
+    "  emit-c FILE [-o F]   print the generated C (--dump-after=lower: the IR)\n"
     "  emit-llvm FILE       (the LLVM back end is not implemented yet)\n"
     "\n"
     "options:\n"

@@ -74,6 +74,12 @@ rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.c)$/\1/p' "$TMP/err")"
 "$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
     pass "emit-c prints the program" || fail "emit-c"
 expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
+"$MBXC" emit-c --dump-after=lower "$PS" > "$TMP/ir.txt" &&
+    grep -q "^sub 0: portscan on tcp.syn -> h_portscan_1" "$TMP/ir.txt" &&
+    grep -q "^table portscan.probes: key ip val set of port expire" "$TMP/ir.txt" &&
+    pass "--dump-after=lower prints the IR" || fail "--dump-after=lower"
+"$MBXC" emit-c --dump-after=link "$PS" > "$TMP/link.txt" && [ -s "$TMP/link.txt" ] &&
+    pass "--dump-after=link (front end) works through emit-c" || fail "--dump-after=link"
 # an install prefix instead of the build tree (MBX_PREFIX; the layout of runtime/'s
 # install rules: include/mbx.h, lib/libmbx.a)
 mkdir -p "$TMP/inst/include" "$TMP/inst/lib"
