@@ -212,8 +212,9 @@ struct mbx_engine {
 /* flow.c */
 int flow_init(mbx_engine *e);
 void flow_fini(mbx_engine *e);
-uint64_t flow_pkt_hash(const struct mbx_pkt *p); /* symmetric: same for both directions */
-void flow_prefetch(const mbx_engine *e, uint64_t h);
+uint64_t flow_pkt_hash(const struct mbx_pkt *p);           /* symmetric: same for both directions */
+void flow_prefetch(const mbx_engine *e, uint64_t h);       /* its bucket */
+void flow_prefetch_entry(const mbx_engine *e, uint64_t h); /* the first flow in it */
 struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, enum mbx_side *side);
 void flow_touch(mbx_engine *e, struct mbx_flow *f, mbx_time ts);
 void flow_set_class(mbx_engine *e, struct mbx_flow *f, enum lru_class c);

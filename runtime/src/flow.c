@@ -288,6 +288,13 @@ void flow_prefetch(const mbx_engine *e, uint64_t h)
     __builtin_prefetch(&e->bucket[h & e->nbucket_mask]);
 }
 
+void flow_prefetch_entry(const mbx_engine *e, uint64_t h)
+{
+    uint32_t i = e->bucket[h & e->nbucket_mask];
+    if (i)
+        __builtin_prefetch(&e->flows[i - 1]);
+}
+
 struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, enum mbx_side *side)
 {
     uint32_t i = e->bucket[h & e->nbucket_mask];
