@@ -9,11 +9,20 @@
  * the zlib layers into the digest and the file_data callback.
  *
  * Transactions live in a ring that doubles as requests queue up (to
- * HTTP_TX_MAX; beyond, the oldest is reported early).  The request side claims the next transaction
- * when it parses a request line, the response side when it parses a status
- * line; whichever comes first creates it, so a response seen before its
- * request (an asynchronous capture) still pairs with it, with an anomaly.
- * A transaction is reported done when both sides have finished with it.
+ * HTTP_TX_MAX; beyond, the oldest is reported early).  The request side
+ * claims the next transaction when it parses a request line, the response
+ * side when it parses a status line; whichever comes first creates it, so a
+ * response seen before its request (an asynchronous capture) still pairs
+ * with it, with an anomaly.  A transaction is reported done when both sides
+ * have finished with it.
+ *
+ * Where real traffic and evasions call for leniency, the parser does what
+ * libhtp (Suricata) does, and the tests name the case that shows it: lines
+ * after a complete body that are not a start line extend that body; junk
+ * after a chunk size is ignored; "chunked" anywhere in a Transfer-Encoding
+ * token counts; a chunked body whose first line is not a size is plain; a
+ * lone CR ends a header line; a version may be lowercase.  HTTP/0.9 is not
+ * assumed: a request line without a version still has headers.
  */
 #include "http_parser.h"
 
@@ -27,7 +36,7 @@
 
 enum http_state {
     ST_START,        /* expecting a request or status line */
-    ST_FINALIZE,     /* after a response body: lines not a status line extend it */
+    ST_FINALIZE,     /* after a body: lines that are not a start line extend it */
     ST_HEADERS,      /* header lines until the empty line */
     ST_BODY_LEN,     /* Content-Length body: remaining bytes */
     ST_CHUNK_SIZE,   /* chunk size line */
