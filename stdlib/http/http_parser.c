@@ -345,9 +345,9 @@ static void file_write(struct http_parser *p, enum http_dir d, const uint8_t *da
     b->off += n;
 }
 
-/* Content-Disposition: form-data; name="f"; filename="a.bin" -> a.bin */
 static void disposition_filename(const uint8_t *s, size_t n, char *out, size_t cap);
 
+/* A part's "Content-Disposition: form-data; name="f"; filename="a.bin"" -> a.bin */
 static void mp_header(struct http_mp *m, const uint8_t *s, size_t n)
 {
     static const char cd[] = "content-disposition:";
@@ -816,7 +816,8 @@ bad:
     h->cl_bad = true;
 }
 
-/* Comma-separated tokens of a header value: fn(token) for each. */
+/* The comma-separated codings of a Transfer-Encoding (te) or Content-Encoding
+ * value ("gzip, deflate"; parameters dropped) into d's framing. */
 static void parse_codings(struct http_parser *p, enum http_dir d, const uint8_t *v, size_t n,
                           bool te)
 {

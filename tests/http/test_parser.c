@@ -634,6 +634,29 @@ static void test_wants_data(void **state)
     free(r);
 }
 
+/* A body until close ends when its side ends (FIN), before the connection does. */
+static void test_eof_ends_body(void **state)
+{
+    struct rec *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    struct http_parser *p = http_parser_new(&cbs, r, true);
+    assert_non_null(p);
+    static const char req[] = "GET /e HTTP/1.0\r\n\r\n";
+    static const char resp[] = "HTTP/1.0 200 OK\r\n\r\nuntil the end";
+    http_parser_feed(p, HTTP_DIR_REQ, (const uint8_t *)req, sizeof req - 1);
+    http_parser_feed(p, HTTP_DIR_RESP, (const uint8_t *)resp, sizeof resp - 1);
+    assert_int_equal(r->ntx, 0);
+    http_parser_eof(p, HTTP_DIR_RESP);
+    assert_int_equal(r->ntx, 1); /* done at the FIN, not at the close */
+    assert_int_equal(r->nfiles, 1);
+    assert_int_equal(r->file[0].state, MBX_HTTP_FILE_CLOSED);
+    assert_int_equal(r->file[0].size, 13);
+    http_parser_close(p, false);
+    http_parser_free(p);
+    assert_int_equal(r->ntx, 1);
+    free(r);
+}
+
 /* "GET  HTTP/1.1" (Zeek's no-uri trace): an empty target, not a missing version. */
 static void test_empty_uri(void **state)
 {
@@ -808,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_wants_data),
         cmocka_unit_test(test_empty_uri),
+        cmocka_unit_test(test_eof_ends_body),
         cmocka_unit_test(test_lenient_framing),
         cmocka_unit_test(test_until_close),
         cmocka_unit_test(test_limits_and_bad_lengths),
