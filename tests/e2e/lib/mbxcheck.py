@@ -11,6 +11,11 @@ Subcommands (each prints what it found; exit status 0 = the check holds):
                            gap_bytes of its direction in DIR/flows.jsonl
   get JSONL N PATH         print field PATH (a.b.c) of record N (in flow_id order)
   count JSONL              number of records
+  zeekconn JSONL CONNLOG [LOOSE]  each conn.log record (Zeek Baseline) against the
+                           flows.jsonl record of the same ports: orig/resp bytes (=
+                           delivered + gap_bytes), missed_bytes (= gap bytes of both
+                           sides; with LOOSE "missed": at least Zeek's), packets and
+                           IP bytes per side
   flat JSONL               every leaf as "N<TAB>path<TAB>value" (for lib/common.sh)
   cid JSONL PCAP           community_id of every record equals tshark's for the tuple
   interleave DIR TEXT      TEXT (PcapPlusPlus's expected output: both sides' data in
@@ -184,6 +189,41 @@ def cmd_flat(jsonl):
     for n, r in enumerate(load(jsonl)):
         walk(n, [], r)
     return 0
+
+
+def cmd_zeekconn(jsonl, connlog, loose=""):
+    fields, rows = [], []
+    for line in open(connlog):
+        line = line.rstrip("\n")
+        if line.startswith("#fields"):
+            fields = line.split("\t")[1:]
+        elif line and not line.startswith("#"):
+            rows.append(dict(zip(fields, line.split("\t"))))
+    ours = {(r["src_port"], r["dest_port"]): r for r in load(jsonl)}
+    bad = 0
+    for z in rows:
+        key = (int(z["id.orig_p"]), int(z["id.resp_p"]))
+        r = ours.get(key)
+        if r is None:
+            print("  %s:%s -> %s:%s: no such connection in flows.jsonl"
+                  % (z["id.orig_h"], z["id.orig_p"], z["id.resp_h"], z["id.resp_p"]))
+            bad += 1
+            continue
+        c, s_ = r["tcp_conn"]["c2s"], r["tcp_conn"]["s2c"]
+        got = {"orig_bytes": c["delivered"] + c["gap_bytes"],
+               "resp_bytes": s_["delivered"] + s_["gap_bytes"],
+               "missed_bytes": c["gap_bytes"] + s_["gap_bytes"],
+               "orig_pkts": c["pkts"], "orig_ip_bytes": c["bytes"],
+               "resp_pkts": s_["pkts"], "resp_ip_bytes": s_["bytes"]}
+        for k, v in got.items():
+            want = int(z[k])
+            if v == want or (loose == "LOOSE" and k == "missed_bytes" and v >= want):
+                continue
+            bad += 1
+            print("  ports %d->%d %s: mbx %d, Zeek %d" % (key + (k, v, want)))
+        print("  ports %d->%d: %s" % (key + (" ".join("%s=%d" % kv for kv in got.items()),)))
+    print("zeekconn: %d connections, %d differences" % (len(rows), bad))
+    return 0 if bad == 0 and rows else 1
 
 
 def cmd_cid(jsonl, pcap):
@@ -388,7 +428,7 @@ def cmd_cut(src, out, where):
 
 def main():
     cmds = {"bodies": cmd_bodies, "tcpflow": cmd_tcpflow, "sizes": cmd_sizes, "get": cmd_get,
-            "count": lambda j: print(len(load(j))) or 0, "flat": cmd_flat, "cid": cmd_cid,
+            "count": lambda j: print(len(load(j))) or 0, "flat": cmd_flat, "zeekconn": cmd_zeekconn, "cid": cmd_cid,
             "garbage": cmd_garbage, "interleave": cmd_interleave, "holesha": cmd_holesha, "synth": cmd_synth, "cut": cmd_cut}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
