@@ -138,6 +138,28 @@ check_eq "$(field "$T/syn1" 0 tcp_conn.c2s.bytes)" 52 "bug-6733 client IP bytes 
 check_eq "$(field "$T/syn1" 0 tcp_conn.s2c.pkts)" 0 "bug-6733 server packets"
 check_eq "$(field "$T/syn1" 0 tcp_conn.c2s.tcp_flags)" 02 "bug-6733 client flags (tcp_flags_ts 02)"
 
+# Flow records.  Suricata counts link-layer bytes; these captures are Ethernet
+# without VLAN tags, so Suricata's bytes = mbx's IP bytes + 14 per packet.
+# base64-issue-5223 test.yaml: pkts_toserver 3, pkts_toclient 2, bytes 262 / 108,
+# tcp.state established (no FIN seen).
+streams b64 "$SV/base64-issue-5223/input.pcap"
+check_eq "$(field "$T/b64" 0 tcp_conn.c2s.pkts)/$(field "$T/b64" 0 tcp_conn.s2c.pkts)" 3/2 "base64-issue-5223 packets"
+check_eq "$(( $(field "$T/b64" 0 tcp_conn.c2s.bytes) + 14 * 3 ))/$(( $(field "$T/b64" 0 tcp_conn.s2c.bytes) + 14 * 2 ))" \
+  262/108 "base64-issue-5223 bytes (link layer)"
+check_eq "$(field "$T/b64" 0 tcp_conn.c2s.state)" established "base64-issue-5223 client state"
+# tcp-stream-after-swap: the capture starts with the server's response; with
+# midstream pickup Suricata swaps the direction: bytes_toserver 608, toclient 1037.
+streams swap "$SV/tcp-stream-after-swap/http-start-from-response.pcap"
+check_eq "$(field "$T/swap" 0 dest_port)" 80 "tcp-stream-after-swap server port"
+check_eq "$(( $(field "$T/swap" 0 tcp_conn.c2s.bytes) + 14 * $(field "$T/swap" 0 tcp_conn.c2s.pkts) ))/$(( \
+  $(field "$T/swap" 0 tcp_conn.s2c.bytes) + 14 * $(field "$T/swap" 0 tcp_conn.s2c.pkts) ))" 608/1037 \
+  "tcp-stream-after-swap bytes to server / to client (link layer)"
+# bug-130 test.yaml: tcp_flags_ts 1b, tcp_flags_tc 1b (SYN|FIN|PSH|ACK both ways).
+streams b130 "$SV/bug-130/input.pcap"
+check_eq "$(field "$T/b130" 0 tcp_conn.c2s.tcp_flags)/$(field "$T/b130" 0 tcp_conn.s2c.tcp_flags)" 1b/1b \
+  "bug-130 flags each side sent"
+check_eq "$(field "$T/b130" 0 tcp_conn.reason)" fin "bug-130 ended by"
+
 # stream-depth-reached-event (smb2.pcap) with depth 50: test.yaml expects the
 # depth-reached event once per direction.  Each direction delivers 50 bytes; the
 # rest is accounted as depth_bytes: delivered + depth_bytes = the payload each
