@@ -822,6 +822,201 @@ static struct ir_stmt *lower_block(struct lw *w, struct ast_stmt *s)
     return head;
 }
 
+/* ---------------------------------------------------------------- reuse of set lookups */
+
+/* `t[k].add(x)` followed by reads of `t[k]` (portscan's pattern: add, then test
+ * the set's size, then write it out) would look the same key up again and
+ * again.  After such an add, the nested set it returned is kept in a local and
+ * later reads of t[k] in the same block use it, until something may change t
+ * (a write to t, t.len() which sweeps t, a raise, a loop) or a local of k. */
+struct cse_ent {
+    int table;            /* program table index */
+    struct ir_expr *key;  /* the key expression */
+    int local;            /* local holding the nested set */
+};
+
+struct cse {
+    struct cse_ent e[8];
+    int n;
+};
+
+static bool ir_eq(const struct ir_expr *a, const struct ir_expr *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (a->op != b->op || a->ty != b->ty || a->index != b->index || a->na != b->na ||
+        a->evarg != b->evarg || a->bop != b->bop || a->method != b->method)
+        return false;
+    if ((a->name || b->name) && (!a->name || !b->name || strcmp(a->name, b->name) != 0))
+        return false;
+    if (a->op == X_CONST) {
+        if (a->ty == IT_STR || a->ty == IT_BYTES)
+            return a->u.str.n == b->u.str.n && memcmp(a->u.str.s, b->u.str.s, a->u.str.n) == 0;
+        if (a->ty == IT_ADDR || a->ty == IT_PREFIX)
+            return memcmp(a->u.ip.b, b->u.ip.b, 16) == 0 && a->u.ip.plen == b->u.ip.plen;
+        return a->u.i == b->u.i;
+    }
+    for (int i = 0; i < a->na; i++)
+        if (!ir_eq(a->a[i], b->a[i]))
+            return false;
+    return true;
+}
+
+/* A key that reads nothing a handler can change but locals (tracked). */
+static bool cse_pure(const struct ir_expr *x)
+{
+    if (x == NULL)
+        return true;
+    switch (x->op) {
+    case X_CONST: case X_LOCAL: case X_EVARG: case X_ENDP: case X_FLOWF: case X_ENDPF:
+    case X_UFIELD: case X_UNARY: case X_BINARY: case X_CAST:
+        break;
+    default:
+        return false;
+    }
+    if (x->op == X_BINARY && (x->bop == OP_IN || x->bop == OP_DIV || x->bop == OP_MOD))
+        return false;
+    for (int i = 0; i < x->na; i++)
+        if (!cse_pure(x->a[i]))
+            return false;
+    return true;
+}
+
+static bool uses_local(const struct ir_expr *x, int l)
+{
+    if (x == NULL)
+        return false;
+    if (x->op == X_LOCAL && x->index == l)
+        return true;
+    for (int i = 0; i < x->na; i++)
+        if (uses_local(x->a[i], l))
+            return true;
+    return false;
+}
+
+static void cse_kill(struct cse *c, int table, int local)
+{
+    int k = 0;
+    for (int i = 0; i < c->n; i++)
+        if (!(table >= 0 && c->e[i].table == table) &&
+            !(local >= 0 && uses_local(c->e[i].key, local)))
+            c->e[k++] = c->e[i];
+    c->n = k;
+}
+
+/* Replace reads t[k] (set-valued) with the local holding them. */
+static struct ir_expr *cse_subst(struct lw *w, struct ir_expr *x, const struct cse *c)
+{
+    if (x == NULL)
+        return NULL;
+    for (int i = 0; i < x->na; i++)
+        x->a[i] = cse_subst(w, x->a[i], c);
+    if (x->op != X_TGET || x->ty != IT_TABLE || x->a[0]->op != X_TABLE)
+        return x;
+    for (int i = 0; i < c->n; i++)
+        if (c->e[i].table == x->a[0]->index && ir_eq(c->e[i].key, x->a[1])) {
+            struct ir_expr *l = mk(w, X_LOCAL, IT_TABLE, 0);
+            l->index = c->e[i].local;
+            l->table = x->table;
+            return l;
+        }
+    return x;
+}
+
+/* What evaluating x may change: tables written or swept. */
+static void cse_effects(struct cse *c, const struct ir_expr *x)
+{
+    if (x == NULL)
+        return;
+    for (int i = 0; i < x->na; i++)
+        cse_effects(c, x->a[i]);
+    if (x->op == X_TREF_SET && x->a[0]->op == X_TABLE)
+        cse_kill(c, x->a[0]->index, -1);
+    if (x->op == X_METHOD && x->a[0]->op == X_TABLE &&
+        (x->method == M_ADD || x->method == M_REMOVE || x->method == M_LEN))
+        cse_kill(c, x->a[0]->index, -1);
+    if (x->op == X_CALLFN)
+        c->n = 0;
+}
+
+static void cse_block(struct lw *w, struct ir_stmt **pp, struct cse *c)
+{
+    for (; *pp; pp = &(*pp)->next) {
+        struct ir_stmt *s = *pp;
+        s->a = cse_subst(w, s->a, c);
+        for (int i = 0; i < s->nargs; i++)
+            s->args[i] = cse_subst(w, s->args[i], c);
+        if (s->lhs && s->lhs->op == X_TGET)
+            s->lhs->a[1] = cse_subst(w, s->lhs->a[1], c);
+        cse_effects(c, s->a);
+        for (int i = 0; i < s->nargs; i++)
+            cse_effects(c, s->args[i]);
+        switch (s->op) {
+        case Y_IF: {
+            struct cse a = *c, b = *c;
+            cse_block(w, &s->body, &a);
+            cse_block(w, &s->else_, &b);
+            int k = 0; /* what both branches left */
+            for (int i = 0; i < c->n; i++) {
+                bool in_a = false, in_b = false;
+                for (int j = 0; j < a.n; j++)
+                    in_a |= a.e[j].local == c->e[i].local;
+                for (int j = 0; j < b.n; j++)
+                    in_b |= b.e[j].local == c->e[i].local;
+                if (in_a && in_b)
+                    c->e[k++] = c->e[i];
+            }
+            c->n = k;
+            break;
+        }
+        case Y_FOR_TABLE:
+        case Y_FOR_BYTES: {
+            struct cse none = {.n = 0};
+            cse_block(w, &s->body, &none);
+            c->n = 0;
+            break;
+        }
+        case Y_STORE:
+            if (s->lhs->op == X_TGET && s->lhs->a[0]->op == X_TABLE)
+                cse_kill(c, s->lhs->a[0]->index, -1);
+            else if (s->lhs->op == X_LOCAL)
+                cse_kill(c, -1, s->lhs->index);
+            else
+                c->n = 0;
+            break;
+        case Y_LET:
+            cse_kill(c, -1, s->index);
+            break;
+        case Y_RAISE:
+            c->n = 0;
+            break;
+        default:
+            break;
+        }
+        /* a new reuse: t[k].add(x) with k pure */
+        struct ir_expr *m = s->a;
+        if (s->op == Y_EXPR && m && m->op == X_METHOD && m->method == M_ADD &&
+            m->a[0]->op == X_TREF_SET && m->a[0]->a[0]->op == X_TABLE &&
+            cse_pure(m->a[0]->a[1]) && c->n < (int)(sizeof(c->e) / sizeof(c->e[0]))) {
+            struct ir_expr *ref = m->a[0];
+            struct ir_stmt *let = stmt_new(w, Y_LET, s->loc);
+            let->index = local_new(w, "set", IT_TABLE, ref->table);
+            let->a = ref;
+            struct ir_expr *l = mk(w, X_LOCAL, IT_TABLE, 0);
+            l->index = let->index;
+            l->table = ref->table;
+            m->a[0] = l;
+            let->next = s;
+            *pp = let;
+            pp = &let->next;
+            c->e[c->n].table = ref->a[0]->index;
+            c->e[c->n].key = ref->a[1];
+            c->e[c->n].local = let->index;
+            c->n++;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- modules */
 
 /* Whether an expression or statement list reads a stream (fallback when the
@@ -998,6 +1193,8 @@ static void lower_module_code(struct lw *w, struct ir_module *m)
             while (*tail)
                 tail = &(*tail)->next;
             *tail = lower_block(w, it->u.on.body);
+            struct cse c = {.n = 0};
+            cse_block(w, tail, &c);
             w->fn = NULL;
             p->subs = lw_grow(w, p->subs, p->nsubs, &w->nsubs_cap, sizeof(*p->subs));
             struct ir_sub *s = &p->subs[p->nsubs];
@@ -1018,6 +1215,8 @@ static void lower_module_code(struct lw *w, struct ir_module *m)
             w->fn = f;
             w->nsyms = 0;
             f->body = lower_block(w, it->u.every.body);
+            struct cse c = {.n = 0};
+            cse_block(w, &f->body, &c);
             w->fn = NULL;
             p->timers = lw_grow(w, p->timers, p->ntimers, &w->ntimers_cap, sizeof(*p->timers));
             p->timers[p->ntimers].module = w->module;

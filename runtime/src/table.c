@@ -120,13 +120,14 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 }
 
 /* Encode k into buf (ksize bytes, zero padded): equal keys, equal bytes. */
-static void key_encode(const mbx_table *t, struct mbx_tkey k, uint8_t *buf)
+static inline void key_encode(const mbx_table *t, struct mbx_tkey k, uint8_t *buf)
 {
-    memset(buf, 0, t->ksize);
     switch (t->def.key) {
     case MBX_TK_ADDR:
         if (k.p)
             memcpy(buf, k.p, sizeof(struct mbx_addr));
+        else
+            memset(buf, 0, sizeof(struct mbx_addr));
         break;
     case MBX_TK_STR:
     case MBX_TK_BYTES: {

@@ -242,10 +242,12 @@ static void h_counter_1(const struct mbx_event *ev, void *ud)
     uint64_t l1 = 0; /* total */
     uint64_t l2 = 0; /* p */
     uint64_t l3 = 0; /* n */
+    mbx_table *l4 = NULL; /* set */
     (void)l0;
     (void)l1;
     (void)l2;
     (void)l3;
+    (void)l4;
     (void)ud;
     (void)now;
     (void)ev;
@@ -253,7 +255,8 @@ static void h_counter_1(const struct mbx_event *ev, void *ud)
     g_tput_u(tb_counter_per_port, mbx_tkey_u((uint64_t)(g_ep_port(((struct g_endp){l0, 1})))), now, (uint64_t)(UINT64_C(1)), 1);
     g_tput_str(tb_counter_names, mbx_tkey_str(((struct mbx_str){(const uint8_t *)"last", 4})), now, g_flow_cid(l0));
     (void)g_tadd(tb_counter_seen, mbx_tkey_addr((struct mbx_addr[1]){g_ep_ip(((struct g_endp){l0, 0}))}), now);
-    (void)g_tadd(g_tput_set(tb_counter_fanout, mbx_tkey_addr((struct mbx_addr[1]){g_ep_ip(((struct g_endp){l0, 0}))}), now), mbx_tkey_u((uint64_t)(g_ep_port(((struct g_endp){l0, 1})))), now);
+    l4 = g_tput_set(tb_counter_fanout, mbx_tkey_addr((struct mbx_addr[1]){g_ep_ip(((struct g_endp){l0, 0}))}), now);
+    (void)g_tadd(l4, mbx_tkey_u((uint64_t)(g_ep_port(((struct g_endp){l0, 1})))), now);
     if (((g_tget_u(tb_counter_per_port, mbx_tkey_u((uint64_t)(g_ep_port(((struct g_endp){l0, 1})))), now) > UINT64_C(100)) && g_tcontains(tb_counter_seen, mbx_tkey_addr((struct mbx_addr[1]){g_ep_ip(((struct g_endp){l0, 0}))}), now))) {
         (void)g_tremove(tb_counter_per_port, mbx_tkey_u((uint64_t)(g_ep_port(((struct g_endp){l0, 1})))), now);
     }
