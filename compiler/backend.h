@@ -14,8 +14,8 @@
 #include "ir.h"
 
 struct backend {
-    const char *name;                                    /* "c", "llvm" */
-    const char *suffix;                                  /* ".c", ".ll" */
+    const char *name;   /* "c", "llvm" */
+    const char *suffix; /* ".c", ".ll" */
     /* Write the program; 0, or -1 after a diagnostic on stderr. */
     int (*emit)(const struct ir_prog *p, FILE *out);
 };

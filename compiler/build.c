@@ -25,18 +25,18 @@
 #include "mbxc_paths.h"
 
 struct bopts {
-    const char *file;            /* the .mbx program */
-    const char *out;             /* -o */
-    const char *backend;         /* --backend= */
-    const char *stdlib;          /* --stdlib=DIR */
-    const char *dump;            /* --dump-after=PASS */
-    const char *incs[64];        /* -I */
+    const char *file;     /* the .mbx program */
+    const char *out;      /* -o */
+    const char *backend;  /* --backend= */
+    const char *stdlib;   /* --stdlib=DIR */
+    const char *dump;     /* --dump-after=PASS */
+    const char *incs[64]; /* -I */
     int nincs;
-    const char *extra[64];       /* .c .o .a files */
+    const char *extra[64]; /* .c .o .a files */
     int nextra;
-    bool json, werror, keep;     /* --json-diagnostics, -Werror, --keep-c */
-    unsigned wdis, werr;         /* -Wno-, -Werror= */
-    int max_errors;              /* --max-errors= */
+    bool json, werror, keep; /* --json-diagnostics, -Werror, --keep-c */
+    unsigned wdis, werr;     /* -Wno-, -Werror= */
+    int max_errors;          /* --max-errors= */
 };
 
 static int b_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -344,8 +344,10 @@ int build_main(int argc, char **argv)
     }
     int er = be->emit(p, f);
     if (fclose(f) != 0 || er != 0) {
-        fprintf(stderr, "mbxc build: internal compiler error: code generation failed; the "
-                        "partial output is kept at %s\n", cpath);
+        fprintf(stderr,
+                "mbxc build: internal compiler error: code generation failed; the "
+                "partial output is kept at %s\n",
+                cpath);
         mbxc_fini(&mc);
         return 3;
     }
@@ -367,16 +369,20 @@ int build_main(int argc, char **argv)
     snprintf(lmbx, sizeof(lmbx), "%s%s", bt ? MBXC_BT_LIBMBX : prefix, bt ? "" : "/lib/libmbx.a");
     snprintf(opath, sizeof(opath), "%s/program.o", dir);
     if (!file_exists(lmbx)) {
-        fprintf(stderr, "mbxc build: cannot find libmbx: no %s (set MBX_PREFIX to the prefix "
-                        "libmbx is installed in)\n", lmbx);
+        fprintf(stderr,
+                "mbxc build: cannot find libmbx: no %s (set MBX_PREFIX to the prefix "
+                "libmbx is installed in)\n",
+                lmbx);
         unlink(cpath);
         rmdir(dir);
         mbxc_fini(&mc);
         return 2;
     }
     if (p->uses_std_http && !file_exists(lhttp)) {
-        fprintf(stderr, "mbxc build: the program uses std.http but its C module is missing: "
-                        "no %s\n", lhttp[0] ? lhttp : "libmbxstd_http.a");
+        fprintf(stderr,
+                "mbxc build: the program uses std.http but its C module is missing: "
+                "no %s\n",
+                lhttp[0] ? lhttp : "libmbxstd_http.a");
         unlink(cpath);
         rmdir(dir);
         mbxc_fini(&mc);
@@ -425,8 +431,10 @@ int build_main(int argc, char **argv)
     snprintf(libflags, sizeof(libflags), "%s", MBXC_LIBS);
     cmd_add_words(&l, libflags);
     if (cmd_run(&l, log) != 0) {
-        fprintf(stderr, "mbxc build: linking %s failed (the generated C compiled; it is kept "
-                        "at %s)\n", o.out, cpath);
+        fprintf(stderr,
+                "mbxc build: linking %s failed (the generated C compiled; it is kept "
+                "at %s)\n",
+                o.out, cpath);
         print_file(log, stderr, 20);
         if (b_grep(log, "undefined reference to `mbx_ext_") ||
             b_grep(log, "undefined reference to `mbx_fn_"))

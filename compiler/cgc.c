@@ -22,12 +22,12 @@
 #include "mbx.h"
 
 struct cg {
-    const struct ir_prog *p;     /* the program */
-    FILE *o;                     /* output */
-    const struct ir_func *fn;    /* function being emitted, NULL: constant context */
-    int tmp;                     /* unique temporaries */
-    int failed;                  /* an IR form with no C form (internal error) */
-    bool bare;                   /* the next comparison may omit its parentheses */
+    const struct ir_prog *p;  /* the program */
+    FILE *o;                  /* output */
+    const struct ir_func *fn; /* function being emitted, NULL: constant context */
+    int tmp;                  /* unique temporaries */
+    int failed;               /* an IR form with no C form (internal error) */
+    bool bare;                /* the next comparison may omit its parentheses */
 };
 
 static void out(struct cg *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,17 +64,36 @@ static void cstr(struct cg *g, const char *s, size_t n)
 static const char *cty(enum ir_ty t)
 {
     switch (t) {
-    case IT_BOOL: return "bool";
-    case IT_INT: return "int64_t";
-    case IT_UINT: case IT_PORT: case IT_TIME: case IT_DURATION: case IT_STATE: return "uint64_t";
-    case IT_STR: case IT_BYTES: return "struct mbx_str";
-    case IT_ADDR: return "struct mbx_addr";
-    case IT_ENDP: case IT_STREAM: return "struct g_endp";
-    case IT_FLOW: return "mbx_flow *";
-    case IT_UFLOW: case IT_REC: return "const void *";
-    case IT_PKT: return "const struct mbx_pkt *";
-    case IT_TABLE: return "mbx_table *";
-    case IT_VOID: case IT_PREFIX: break;
+    case IT_BOOL:
+        return "bool";
+    case IT_INT:
+        return "int64_t";
+    case IT_UINT:
+    case IT_PORT:
+    case IT_TIME:
+    case IT_DURATION:
+    case IT_STATE:
+        return "uint64_t";
+    case IT_STR:
+    case IT_BYTES:
+        return "struct mbx_str";
+    case IT_ADDR:
+        return "struct mbx_addr";
+    case IT_ENDP:
+    case IT_STREAM:
+        return "struct g_endp";
+    case IT_FLOW:
+        return "mbx_flow *";
+    case IT_UFLOW:
+    case IT_REC:
+        return "const void *";
+    case IT_PKT:
+        return "const struct mbx_pkt *";
+    case IT_TABLE:
+        return "mbx_table *";
+    case IT_VOID:
+    case IT_PREFIX:
+        break;
     }
     return NULL;
 }
@@ -87,14 +106,26 @@ static bool is_u64(enum ir_ty t)
 static const char *tkind(enum ir_ty t)
 {
     switch (t) {
-    case IT_INT: return "MBX_TK_INT";
-    case IT_BOOL: return "MBX_TK_BOOL";
-    case IT_UINT: case IT_PORT: case IT_TIME: case IT_DURATION: case IT_STATE: return "MBX_TK_UINT";
-    case IT_ADDR: return "MBX_TK_ADDR";
-    case IT_STR: return "MBX_TK_STR";
-    case IT_BYTES: return "MBX_TK_BYTES";
-    case IT_TABLE: return "MBX_TK_SET";
-    default: return "MBX_TK_NONE";
+    case IT_INT:
+        return "MBX_TK_INT";
+    case IT_BOOL:
+        return "MBX_TK_BOOL";
+    case IT_UINT:
+    case IT_PORT:
+    case IT_TIME:
+    case IT_DURATION:
+    case IT_STATE:
+        return "MBX_TK_UINT";
+    case IT_ADDR:
+        return "MBX_TK_ADDR";
+    case IT_STR:
+        return "MBX_TK_STR";
+    case IT_BYTES:
+        return "MBX_TK_BYTES";
+    case IT_TABLE:
+        return "MBX_TK_SET";
+    default:
+        return "MBX_TK_NONE";
     }
 }
 
@@ -128,17 +159,27 @@ static void key(struct cg *g, const struct ir_expr *x, enum ir_ty t)
 static void ex_const(struct cg *g, const struct ir_expr *x)
 {
     switch (x->ty) {
-    case IT_BOOL: out(g, x->u.i ? "true" : "false"); return;
-    case IT_INT: out(g, "((int64_t)UINT64_C(%" PRIu64 "))", x->u.i); return;
-    case IT_UINT: case IT_PORT: case IT_TIME: case IT_DURATION: case IT_STATE:
+    case IT_BOOL:
+        out(g, x->u.i ? "true" : "false");
+        return;
+    case IT_INT:
+        out(g, "((int64_t)UINT64_C(%" PRIu64 "))", x->u.i);
+        return;
+    case IT_UINT:
+    case IT_PORT:
+    case IT_TIME:
+    case IT_DURATION:
+    case IT_STATE:
         out(g, "UINT64_C(%" PRIu64 ")", x->u.i);
         return;
-    case IT_STR: case IT_BYTES:
+    case IT_STR:
+    case IT_BYTES:
         out(g, "((struct mbx_str){(const uint8_t *)");
         cstr(g, x->u.str.s, x->u.str.n);
         out(g, ", %zu})", x->u.str.n);
         return;
-    case IT_ADDR: case IT_PREFIX:
+    case IT_ADDR:
+    case IT_PREFIX:
         out(g, "((struct mbx_addr){{");
         for (int i = 0; i < 16; i++)
             out(g, "%s%u", i ? ", " : "", x->u.ip.b[i]);
@@ -147,7 +188,8 @@ static void ex_const(struct cg *g, const struct ir_expr *x)
     case IT_ENDP:
         out(g, "((struct g_endp){NULL, %d})", (int)x->u.i);
         return;
-    default: break;
+    default:
+        break;
     }
     fail(g, "a constant of this type");
 }
@@ -156,11 +198,21 @@ static void ex_evarg(struct cg *g, const struct ir_expr *x)
 {
     const struct ir_event *root = root_of_fn(g->fn);
     switch (x->evarg) {
-    case EA_FLOW: out(g, "ev->flow"); return;
-    case EA_SIDE: out(g, "((struct g_endp){ev->flow, (int)ev->side})"); return;
-    case EA_INCONS: out(g, "ev->inconsistent"); return;
-    case EA_LEN: out(g, "(%s)ev->len", cty(x->ty)); return;
-    case EA_PKT: out(g, "ev->pkt"); return;
+    case EA_FLOW:
+        out(g, "ev->flow");
+        return;
+    case EA_SIDE:
+        out(g, "((struct g_endp){ev->flow, (int)ev->side})");
+        return;
+    case EA_INCONS:
+        out(g, "ev->inconsistent");
+        return;
+    case EA_LEN:
+        out(g, "(%s)ev->len", cty(x->ty));
+        return;
+    case EA_PKT:
+        out(g, "ev->pkt");
+        return;
     case EA_PAYLOAD:
         out(g, "((const struct evp_%s *)ev->payload)->p%d", root->cname, x->index);
         return;
@@ -174,11 +226,20 @@ static void ex_evarg(struct cg *g, const struct ir_expr *x)
         } else if (strcmp(n, "file_data") == 0) {
             const char *fd = "((const struct mbx_http_file_data *)ev->payload)";
             switch (x->index) {
-            case 0: out(g, "(const void *)%s->file->tx", fd); return;
-            case 1: out(g, "(const void *)%s->file", fd); return;
-            case 2: out(g, "((struct mbx_str){%s->data, %s->len})", fd, fd); return;
-            case 3: out(g, "%s->offset", fd); return;
-            default: break;
+            case 0:
+                out(g, "(const void *)%s->file->tx", fd);
+                return;
+            case 1:
+                out(g, "(const void *)%s->file", fd);
+                return;
+            case 2:
+                out(g, "((struct mbx_str){%s->data, %s->len})", fd, fd);
+                return;
+            case 3:
+                out(g, "%s->offset", fd);
+                return;
+            default:
+                break;
             }
         } else if (strcmp(n, "file_seen") == 0) {
             if (x->index == 0) {
@@ -206,15 +267,32 @@ static void ex_binary(struct cg *g, const struct ir_expr *x)
     bool bare = g->bare; /* set by ex() only for this node */
     g->bare = false;
     switch (x->bop) {
-    case OP_AND: cop = "&&"; break;
-    case OP_OR: cop = "||"; break;
-    case OP_EQ: cop = "=="; break;
-    case OP_NE: cop = "!="; break;
-    case OP_LT: cop = "<"; break;
-    case OP_LE: cop = "<="; break;
-    case OP_GT: cop = ">"; break;
-    case OP_GE: cop = ">="; break;
-    default: break;
+    case OP_AND:
+        cop = "&&";
+        break;
+    case OP_OR:
+        cop = "||";
+        break;
+    case OP_EQ:
+        cop = "==";
+        break;
+    case OP_NE:
+        cop = "!=";
+        break;
+    case OP_LT:
+        cop = "<";
+        break;
+    case OP_LE:
+        cop = "<=";
+        break;
+    case OP_GT:
+        cop = ">";
+        break;
+    case OP_GE:
+        cop = ">=";
+        break;
+    default:
+        break;
     }
     if (x->bop == OP_IN) {
         if (b->ty == IT_PREFIX) {
@@ -271,13 +349,26 @@ static void ex_binary(struct cg *g, const struct ir_expr *x)
     /* arithmetic */
     const char *aop = NULL;
     switch (x->bop) {
-    case OP_ADD: aop = "+"; break;
-    case OP_SUB: aop = "-"; break;
-    case OP_MUL: aop = "*"; break;
-    case OP_BAND: aop = "&"; break;
-    case OP_BOR: aop = "|"; break;
-    case OP_BXOR: aop = "^"; break;
-    default: break;
+    case OP_ADD:
+        aop = "+";
+        break;
+    case OP_SUB:
+        aop = "-";
+        break;
+    case OP_MUL:
+        aop = "*";
+        break;
+    case OP_BAND:
+        aop = "&";
+        break;
+    case OP_BOR:
+        aop = "|";
+        break;
+    case OP_BXOR:
+        aop = "^";
+        break;
+    default:
+        break;
     }
     bool sgn = t == IT_INT;
     if (aop) {
@@ -335,14 +426,16 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
         case M_CONTAINS:
         case M_ADD:
         case M_REMOVE:
-            out(g, x->method == M_CONTAINS ? "g_tcontains(" : x->method == M_ADD ? "g_tadd("
-                                                                              : "g_tremove(");
+            out(g, x->method == M_CONTAINS ? "g_tcontains("
+                   : x->method == M_ADD    ? "g_tadd("
+                                           : "g_tremove(");
             ex(g, o);
             out(g, ", ");
             key(g, a1, kt);
             out(g, ", now)");
             return;
-        default: break;
+        default:
+            break;
         }
     } else if (o->ty == IT_STREAM) {
         const char *args = "ev, (";
@@ -358,9 +451,11 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
         case M_NEW_BYTES:
         case M_PEEK_AT:
         case M_STARTS_WITH:
-            out(g, "g_stream_%s(ev, ", x->method == M_PEEK ? "peek"
-                                       : x->method == M_NEW_BYTES ? "new_bytes"
-                                       : x->method == M_PEEK_AT ? "peek_at" : "starts_with");
+            out(g, "g_stream_%s(ev, ",
+                x->method == M_PEEK        ? "peek"
+                : x->method == M_NEW_BYTES ? "new_bytes"
+                : x->method == M_PEEK_AT   ? "peek_at"
+                                           : "starts_with");
             ex(g, o);
             if (a1) {
                 out(g, ", ");
@@ -382,7 +477,8 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
             ex(g, a1);
             out(g, x->method == M_FIND ? "))" : ") >= 0)");
             return;
-        default: break;
+        default:
+            break;
         }
     } else if (o->ty == IT_PKT && x->method == M_LEN) { /* bytes on the wire */
         out(g, "g_pkt_len(");
@@ -390,10 +486,16 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
         out(g, ")");
         return;
     } else if (o->ty == IT_STR || o->ty == IT_BYTES) {
-        static const struct { enum method m; const char *f; } sm[] = {
-            {M_STARTS_WITH, "mbx_str_starts_with"}, {M_ENDS_WITH, "mbx_str_ends_with"},
-            {M_CONTAINS, "mbx_str_contains"}, {M_FIND, "mbx_str_find"},
-            {M_LOWER, "mbx_str_lower"}, {M_LEN, "g_slen"},
+        static const struct {
+            enum method m;
+            const char *f;
+        } sm[] = {
+            {M_STARTS_WITH, "mbx_str_starts_with"},
+            {M_ENDS_WITH, "mbx_str_ends_with"},
+            {M_CONTAINS, "mbx_str_contains"},
+            {M_FIND, "mbx_str_find"},
+            {M_LOWER, "mbx_str_lower"},
+            {M_LEN, "g_slen"},
         };
         for (size_t i = 0; i < sizeof(sm) / sizeof(sm[0]); i++)
             if (sm[i].m == x->method) {
@@ -442,8 +544,12 @@ static void ex(struct cg *g, const struct ir_expr *x)
         return;
     }
     switch (x->op) {
-    case X_CONST: ex_const(g, x); return;
-    case X_LOCAL: out(g, "l%d", x->index); return;
+    case X_CONST:
+        ex_const(g, x);
+        return;
+    case X_LOCAL:
+        out(g, "l%d", x->index);
+        return;
     case X_CONFIG: {
         const struct ir_config *c = &g->p->configs[x->index];
         out(g, "cfg_%s_%s", c->module, c->name);
@@ -462,29 +568,33 @@ static void ex(struct cg *g, const struct ir_expr *x)
             out(g, "g_st_%s(ev->flow)->%s", g->p->modules[g->fn->module].name,
                 g->p->modules[g->fn->module].state[x->index].name);
         return;
-    case X_EVARG: ex_evarg(g, x); return;
+    case X_EVARG:
+        ex_evarg(g, x);
+        return;
     case X_ENDP:
         out(g, "((struct g_endp){");
         ex(g, x->a[0]);
         out(g, ", %d})", x->index);
         return;
     case X_FLOWF: {
-        static const char *const ff[] = {"g_flow_start", "g_flow_last", "g_flow_id",
-                                         "g_flow_cid", "g_flow_midstream"};
+        static const char *const ff[] = {"g_flow_start", "g_flow_last", "g_flow_id", "g_flow_cid",
+                                         "g_flow_midstream"};
         out(g, "%s(", ff[x->index]);
         ex(g, x->a[0]);
         out(g, ")");
         return;
     }
     case X_ENDPF: {
-        static const char *const ef[] = {"g_ep_ip", "g_ep_port", "g_ep_state", "g_ep_seq",
+        static const char *const ef[] = {"g_ep_ip",    "g_ep_port", "g_ep_state",  "g_ep_seq",
                                          "g_ep_bytes", "g_ep_pkts", "g_ep_rexmits"};
         out(g, "%s(", ef[x->index]);
         ex(g, x->a[0]);
         out(g, ")");
         return;
     }
-    case X_STREAM: ex(g, x->a[0]); return;
+    case X_STREAM:
+        ex(g, x->a[0]);
+        return;
     case X_UFIELD:
         out(g, "ux_%s(", x->name);
         ex(g, x->a[0]);
@@ -509,7 +619,9 @@ static void ex(struct cg *g, const struct ir_expr *x)
         g->bare = bare;
         ex_binary(g, x);
         return;
-    case X_CAST: ex_cast(g, x); return;
+    case X_CAST:
+        ex_cast(g, x);
+        return;
     case X_TGET: {
         const struct ir_table *t = x->a[0]->table;
         enum ir_ty kt = t ? t->key : x->a[1]->ty;
@@ -540,7 +652,9 @@ static void ex(struct cg *g, const struct ir_expr *x)
         out(g, ", now)");
         return;
     }
-    case X_METHOD: ex_method(g, x); return;
+    case X_METHOD:
+        ex_method(g, x);
+        return;
     case X_SLICE:
         out(g, "mbx_str_slice(");
         ex(g, x->a[0]);
@@ -591,28 +705,46 @@ static void out_member(struct cg *g, const char *k, const struct ir_expr *v, int
 {
     ind(g, d);
     switch (v->ty) {
-    case IT_BOOL: out(g, "mbx_out_bool(o, \"%s\", ", k); break;
-    case IT_INT: out(g, "mbx_out_int(o, \"%s\", ", k); break;
-    case IT_UINT: case IT_PORT: out(g, "mbx_out_uint(o, \"%s\", ", k); break;
-    case IT_TIME: out(g, "mbx_gen_out_time(o, \"%s\", ", k); break;
-    case IT_DURATION: out(g, "mbx_gen_out_duration(o, \"%s\", ", k); break;
-    case IT_STATE: out(g, "mbx_out_str(o, \"%s\", mbx_tcp_state_name((enum mbx_tcp_state)", k);
+    case IT_BOOL:
+        out(g, "mbx_out_bool(o, \"%s\", ", k);
+        break;
+    case IT_INT:
+        out(g, "mbx_out_int(o, \"%s\", ", k);
+        break;
+    case IT_UINT:
+    case IT_PORT:
+        out(g, "mbx_out_uint(o, \"%s\", ", k);
+        break;
+    case IT_TIME:
+        out(g, "mbx_gen_out_time(o, \"%s\", ", k);
+        break;
+    case IT_DURATION:
+        out(g, "mbx_gen_out_duration(o, \"%s\", ", k);
+        break;
+    case IT_STATE:
+        out(g, "mbx_out_str(o, \"%s\", mbx_tcp_state_name((enum mbx_tcp_state)", k);
         ex(g, v);
         out(g, "));\n");
         return;
-    case IT_STR: out(g, "g_out_str(o, \"%s\", ", k); break;
-    case IT_BYTES: out(g, "g_out_hex(o, \"%s\", ", k); break;
+    case IT_STR:
+        out(g, "g_out_str(o, \"%s\", ", k);
+        break;
+    case IT_BYTES:
+        out(g, "g_out_hex(o, \"%s\", ", k);
+        break;
     case IT_ADDR:
         out(g, "mbx_out_addr(o, \"%s\", (struct mbx_addr[1]){", k);
         ex(g, v);
         out(g, "});\n");
         return;
-    case IT_ENDP: case IT_STREAM:
+    case IT_ENDP:
+    case IT_STREAM:
         out(g, "mbx_gen_out_side(o, \"%s\", (", k);
         ex(g, v);
         out(g, ").side);\n");
         return;
-    case IT_FLOW: out(g, "mbx_out_uint(o, \"%s\", g_flow_id(", k);
+    case IT_FLOW:
+        out(g, "mbx_out_uint(o, \"%s\", g_flow_id(", k);
         ex(g, v);
         out(g, "));\n");
         return;
@@ -738,7 +870,9 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
         ex(g, s->a);
         out(g, ";\n");
         return;
-    case Y_STORE: store(g, s, d); return;
+    case Y_STORE:
+        store(g, s, d);
+        return;
     case Y_EXPR:
         ind(g, d);
         out(g, "(void)");
@@ -864,14 +998,16 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
         if (ev->direct) /* statically known subscribers: called directly */
             out(g, "r_%s(ev, e, %s, %s, &r%d);\n", ev->cname, fl >= 0 ? fbuf : flow, side, t);
         else
-            out(g, "mbx_raise(e, g_ev[%d], %s, %s, &r%d);\n", ev->slot, fl >= 0 ? fbuf : flow,
-                side, t);
+            out(g, "mbx_raise(e, g_ev[%d], %s, %s, &r%d);\n", ev->slot, fl >= 0 ? fbuf : flow, side,
+                t);
         ind(g, d);
         out(g, "}\n");
         return;
     }
     case Y_ALERT:
-    case Y_LOG: stmt_out(g, s, d); return;
+    case Y_LOG:
+        stmt_out(g, s, d);
+        return;
     case Y_DROP_PACKET:
         ind(g, d);
         out(g, "mbx_drop_packet(e);\n");
@@ -901,8 +1037,8 @@ static void stmt(struct cg *g, const struct ir_stmt *s, int d)
             out(g, "if (sf%d)\n", t);
             ind(g, d + 2);
             if (p->subs[i].direct)
-                out(g, "g_fs(sf%d)->on |= UINT64_C(1) << %d; /* %s, direct */\n", t,
-                    p->subs[i].bit, p->subs[i].event->name);
+                out(g, "g_fs(sf%d)->on |= UINT64_C(1) << %d; /* %s, direct */\n", t, p->subs[i].bit,
+                    p->subs[i].event->name);
             else
                 out(g, "mbx_flow_subscribe(sf%d, g_sub[%d]); /* %s */\n", t, i,
                     p->subs[i].event->name);
@@ -943,10 +1079,14 @@ static void locals(struct cg *g, const struct ir_func *f)
             continue;
         }
         bool ptr = t[strlen(t) - 1] == '*';
-        bool agg = l->ty == IT_STR || l->ty == IT_BYTES || l->ty == IT_ADDR ||
-                   l->ty == IT_ENDP || l->ty == IT_STREAM;
+        bool agg = l->ty == IT_STR || l->ty == IT_BYTES || l->ty == IT_ADDR || l->ty == IT_ENDP ||
+                   l->ty == IT_STREAM;
         out(g, "    %s%sl%d = %s; /* %s */\n", t, ptr ? "" : " ", i,
-            agg ? "{0}" : ptr ? "NULL" : l->ty == IT_BOOL ? "false" : "0", l->name);
+            agg                ? "{0}"
+            : ptr              ? "NULL"
+            : l->ty == IT_BOOL ? "false"
+                               : "0",
+            l->name);
     }
     for (int i = 0; i < f->nlocals; i++)
         out(g, "    (void)l%d;\n", i);
@@ -1056,10 +1196,9 @@ static const struct {
     {"http_session_content_type", "g_cstr(((const struct mbx_http_tx *)x)->content_type)"},
     {"http_session_status", "(int64_t)((const struct mbx_http_tx *)x)->status"},
     {"file_info_name", "g_cstr(((const struct mbx_http_file_info *)x)->name)"},
-    {"file_info_mime",
-     "g_cstr(((const struct mbx_http_file_info *)x)->side == MBX_SERVER"
-     " ? ((const struct mbx_http_file_info *)x)->tx->content_type"
-     " : ((const struct mbx_http_file_info *)x)->tx->req_content_type)"},
+    {"file_info_mime", "g_cstr(((const struct mbx_http_file_info *)x)->side == MBX_SERVER"
+                       " ? ((const struct mbx_http_file_info *)x)->tx->content_type"
+                       " : ((const struct mbx_http_file_info *)x)->tx->req_content_type)"},
     {"file_info_size", "((const struct mbx_http_file_info *)x)->size"},
     {"file_info_sha256", "g_http_sha256((const struct mbx_http_file_info *)x)"},
     {"http_session_request_body_len", "((const struct mbx_http_tx *)x)->request_body_len"},
@@ -1095,10 +1234,13 @@ static void decl_uses(struct cg *g)
         const struct ir_expr *x = u.x[i];
         if (x->op == X_UFIELD) {
             int h = p->uses_std_http ? http_field(x->name) : -1;
-            if (h < 0 && p->uses_std_http && (strncmp(x->name, "http_session_", 13) == 0 ||
-                                              strncmp(x->name, "file_info_", 10) == 0)) {
-                fprintf(stderr, "mbxc: internal compiler error: std.http field %s has no C "
-                                "binding in the C back end\n", x->name);
+            if (h < 0 && p->uses_std_http &&
+                (strncmp(x->name, "http_session_", 13) == 0 ||
+                 strncmp(x->name, "file_info_", 10) == 0)) {
+                fprintf(stderr,
+                        "mbxc: internal compiler error: std.http field %s has no C "
+                        "binding in the C back end\n",
+                        x->name);
                 g->failed = 1;
             } else if (h >= 0)
                 out(g, "static %s ux_%s(const void *x)\n{\n    return %s;\n}\n", cty(x->ty),
@@ -1352,15 +1494,24 @@ static void decl_configs(struct cg *g)
 static const char *cfg_type(enum ir_ty t)
 {
     switch (t) {
-    case IT_INT: return "MBX_CFG_INT";
-    case IT_BOOL: return "MBX_CFG_BOOL";
-    case IT_STR: return "MBX_CFG_STR";
-    case IT_BYTES: return "MBX_CFG_BYTES";
-    case IT_ADDR: return "MBX_CFG_IP";
-    case IT_PORT: return "MBX_CFG_PORT";
-    case IT_DURATION: return "MBX_CFG_DURATION";
-    case IT_TIME: return "MBX_CFG_TIME";
-    default: return "MBX_CFG_UINT";
+    case IT_INT:
+        return "MBX_CFG_INT";
+    case IT_BOOL:
+        return "MBX_CFG_BOOL";
+    case IT_STR:
+        return "MBX_CFG_STR";
+    case IT_BYTES:
+        return "MBX_CFG_BYTES";
+    case IT_ADDR:
+        return "MBX_CFG_IP";
+    case IT_PORT:
+        return "MBX_CFG_PORT";
+    case IT_DURATION:
+        return "MBX_CFG_DURATION";
+    case IT_TIME:
+        return "MBX_CFG_TIME";
+    default:
+        return "MBX_CFG_UINT";
     }
 }
 
@@ -1495,8 +1646,9 @@ static void decl_externs(struct cg *g)
             out(g, "    ids[%d] = %s(g_http);\n", k, f);
         }
         out(g, "    return 0;\n}\n");
-        out(g, "static void mbx_ext_%s_detach(void)\n{\n    mbx_http_detach(g_http);\n"
-               "    g_http = NULL;\n}\n",
+        out(g,
+            "static void mbx_ext_%s_detach(void)\n{\n    mbx_http_detach(g_http);\n"
+            "    g_http = NULL;\n}\n",
             m->name);
         out(g, "G_INLINE struct mbx_str g_http_sha256(const struct mbx_http_file_info *f)\n"
                "{\n"
@@ -1529,8 +1681,9 @@ static void protos(struct cg *g)
     }
     for (int i = 0; i < p->nevents; i++)
         if (p->events[i]->direct && p->events[i]->kind == EV_RAISED)
-            out(g, "G_UNUSED static void r_%s(const struct mbx_event *cur, mbx_engine *e,\n"
-                   "                 mbx_flow *f, enum mbx_side side, const void *payload);\n",
+            out(g,
+                "G_UNUSED static void r_%s(const struct mbx_event *cur, mbx_engine *e,\n"
+                "                 mbx_flow *f, enum mbx_side side, const void *payload);\n",
                 p->events[i]->cname);
 }
 
@@ -1580,8 +1733,10 @@ static void dispatchers(struct cg *g)
             continue;
         out(g, "\n/* raise %s: its subscribers are known, so they are called directly */\n",
             ev->name);
-        out(g, "static void r_%s(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,\n"
-               "                 enum mbx_side side, const void *payload)\n{\n", ev->cname);
+        out(g,
+            "static void r_%s(const struct mbx_event *cur, mbx_engine *e, mbx_flow *f,\n"
+            "                 enum mbx_side side, const void *payload)\n{\n",
+            ev->cname);
         out(g, "    struct mbx_event ev;\n    memset(&ev, 0, sizeof(ev));\n");
         out(g, "    ev.engine = e;\n    ev.flow = f;\n    ev.pkt = cur ? cur->pkt : NULL;\n"
                "    ev.side = side;\n    ev.payload = payload;\n");

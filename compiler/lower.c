@@ -19,22 +19,22 @@
 #include "mbx.h"
 
 struct lw {
-    struct mbxc *mc;             /* the compilation */
-    struct arena *A;             /* its arena */
-    struct ir_prog *p;           /* the program being built */
-    struct ir_func *fn;          /* function being lowered, or NULL (constant context) */
-    int module;                  /* member being lowered */
-    struct ast_decl *mdecl;      /* its declaration */
-    struct sym **syms;           /* locals of fn: sym -> local index */
+    struct mbxc *mc;        /* the compilation */
+    struct arena *A;        /* its arena */
+    struct ir_prog *p;      /* the program being built */
+    struct ir_func *fn;     /* function being lowered, or NULL (constant context) */
+    int module;             /* member being lowered */
+    struct ast_decl *mdecl; /* its declaration */
+    struct sym **syms;      /* locals of fn: sym -> local index */
     int *symloc;
     int nsyms, capsyms;
-    struct ast_item **items;     /* config/table items -> program index */
+    struct ast_item **items; /* config/table items -> program index */
     int *itemidx;
     int nitems, capitems;
     int nfuncs_cap, nevents_cap, nsubs_cap, ntimers_cap, nconfigs_cap, ntables_cap;
-    int counter;                 /* unique function names */
+    int counter;                               /* unique function names */
     struct ir_event *builtin[MBX_EV_NBUILTIN]; /* built-in events met so far */
-    bool failed;                 /* a diagnostic was given */
+    bool failed;                               /* a diagnostic was given */
 };
 
 static void *lw_grow(struct lw *w, void *old, int n, int *cap, size_t elem)
@@ -58,9 +58,9 @@ static void lw_error(struct lw *w, struct loc loc, const char *msg, const char *
 const char *ir_ty_name(enum ir_ty t)
 {
     static const char *const names[] = {
-        "void", "bool", "int", "uint", "port", "time", "duration", "tcp_state", "str",
-        "bytes", "ip", "prefix", "endpoint", "stream", "flow", "user flow", "record",
-        "packet", "table",
+        "void",      "bool",      "int",    "uint",   "port",   "time",     "duration",
+        "tcp_state", "str",       "bytes",  "ip",     "prefix", "endpoint", "stream",
+        "flow",      "user flow", "record", "packet", "table",
     };
     return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
@@ -77,27 +77,46 @@ static enum ir_ty lower_ty(struct lw *w, const struct type *t)
     if (t == NULL)
         return IT_VOID;
     switch (t->kind) {
-    case TY_BOOL: return IT_BOOL;
-    case TY_INT: return IT_INT;
-    case TY_UINT: return IT_UINT;
-    case TY_STR: return IT_STR;
-    case TY_BYTES: return IT_BYTES;
-    case TY_IP: return IT_ADDR;
-    case TY_PREFIX: return IT_PREFIX;
-    case TY_PORT: return IT_PORT;
-    case TY_TIME: return IT_TIME;
-    case TY_DURATION: return IT_DURATION;
-    case TY_SIDE: return IT_ENDP;
-    case TY_STREAM: return IT_STREAM;
-    case TY_PACKET: return IT_PKT;
-    case TY_TCP_STATE: return IT_STATE;
-    case TY_RECORD: return t->decl == w->mc->prelude_endpoint ? IT_ENDP : IT_REC;
-    case TY_FLOW: return is_root_flow(w, t->decl) ? IT_FLOW : IT_UFLOW;
+    case TY_BOOL:
+        return IT_BOOL;
+    case TY_INT:
+        return IT_INT;
+    case TY_UINT:
+        return IT_UINT;
+    case TY_STR:
+        return IT_STR;
+    case TY_BYTES:
+        return IT_BYTES;
+    case TY_IP:
+        return IT_ADDR;
+    case TY_PREFIX:
+        return IT_PREFIX;
+    case TY_PORT:
+        return IT_PORT;
+    case TY_TIME:
+        return IT_TIME;
+    case TY_DURATION:
+        return IT_DURATION;
+    case TY_SIDE:
+        return IT_ENDP;
+    case TY_STREAM:
+        return IT_STREAM;
+    case TY_PACKET:
+        return IT_PKT;
+    case TY_TCP_STATE:
+        return IT_STATE;
+    case TY_RECORD:
+        return t->decl == w->mc->prelude_endpoint ? IT_ENDP : IT_REC;
+    case TY_FLOW:
+        return is_root_flow(w, t->decl) ? IT_FLOW : IT_UFLOW;
     case TY_MAP:
-    case TY_SET: return IT_TABLE;
-    case TY_VOID: return IT_VOID;
+    case TY_SET:
+        return IT_TABLE;
+    case TY_VOID:
+        return IT_VOID;
     case TY_ERROR:
-    case TY_COUNT: break;
+    case TY_COUNT:
+        break;
     }
     unreachable("lower: an erroneous type reached the lowering");
 }
@@ -105,8 +124,16 @@ static enum ir_ty lower_ty(struct lw *w, const struct type *t)
 static bool table_key_ok(enum ir_ty t)
 {
     switch (t) {
-    case IT_BOOL: case IT_INT: case IT_UINT: case IT_PORT: case IT_TIME: case IT_DURATION:
-    case IT_STATE: case IT_STR: case IT_BYTES: case IT_ADDR:
+    case IT_BOOL:
+    case IT_INT:
+    case IT_UINT:
+    case IT_PORT:
+    case IT_TIME:
+    case IT_DURATION:
+    case IT_STATE:
+    case IT_STR:
+    case IT_BYTES:
+    case IT_ADDR:
         return true;
     default:
         return false;
@@ -132,8 +159,10 @@ static struct ir_table *table_kinds(struct lw *w, const struct type *t, struct l
         } else {
             tb->val = lower_ty(w, t->val);
             if (!table_key_ok(tb->val))
-                lw_error(w, loc, "unsupported table value type (maps hold scalars, str, ip "
-                                 "or sets)", NULL);
+                lw_error(w, loc,
+                         "unsupported table value type (maps hold scalars, str, ip "
+                         "or sets)",
+                         NULL);
         }
     }
     if (!table_key_ok(tb->key))
@@ -273,8 +302,11 @@ static struct ir_expr *lower_field(struct lw *w, struct ast_expr *x)
     }
     struct ir_expr *o = lower_expr(w, obj);
     if (o->ty == IT_FLOW) {
-        static const struct { const char *n; int ff; } ffs[] = {
-            {"start", FF_START}, {"last", FF_LAST}, {"id", FF_ID},
+        static const struct {
+            const char *n;
+            int ff;
+        } ffs[] = {
+            {"start", FF_START},      {"last", FF_LAST},           {"id", FF_ID},
             {"community_id", FF_CID}, {"midstream", FF_MIDSTREAM},
         };
         if (strcmp(name, "client") == 0 || strcmp(name, "server") == 0) {
@@ -294,8 +326,11 @@ static struct ir_expr *lower_field(struct lw *w, struct ast_expr *x)
         return mk_int(w, rty, 0);
     }
     if (o->ty == IT_ENDP) {
-        static const struct { const char *n; int ef; } efs[] = {
-            {"ip", EF_IP}, {"port", EF_PORT}, {"state", EF_STATE}, {"seq", EF_SEQ},
+        static const struct {
+            const char *n;
+            int ef;
+        } efs[] = {
+            {"ip", EF_IP},       {"port", EF_PORT}, {"state", EF_STATE},     {"seq", EF_SEQ},
             {"bytes", EF_BYTES}, {"pkts", EF_PKTS}, {"rexmits", EF_REXMITS},
         };
         if (strcmp(name, "stream") == 0) {
@@ -732,8 +767,7 @@ static struct ir_stmt *lower_stmt(struct lw *w, struct ast_stmt *x)
                     nested->val = IT_VOID;
                     nested->index = -1;
                 }
-                s->index2 = local_new(w, x->u.for_.v, tb->val_is_set ? IT_TABLE : tb->val,
-                                      nested);
+                s->index2 = local_new(w, x->u.for_.v, tb->val_is_set ? IT_TABLE : tb->val, nested);
                 if (x->u.for_.vsym)
                     sym_bind(w, x->u.for_.vsym, s->index2);
             }
@@ -830,9 +864,9 @@ static struct ir_stmt *lower_block(struct lw *w, struct ast_stmt *s)
  * later reads of t[k] in the same block use it, until something may change t
  * (a write to t, t.len() which sweeps t, a raise, a loop) or a local of k. */
 struct cse_ent {
-    int table;            /* program table index */
-    struct ir_expr *key;  /* the key expression */
-    int local;            /* local holding the nested set */
+    int table;           /* program table index */
+    struct ir_expr *key; /* the key expression */
+    int local;           /* local holding the nested set */
 };
 
 struct cse {
@@ -868,8 +902,16 @@ static bool cse_pure(const struct ir_expr *x)
     if (x == NULL)
         return true;
     switch (x->op) {
-    case X_CONST: case X_LOCAL: case X_EVARG: case X_ENDP: case X_FLOWF: case X_ENDPF:
-    case X_UFIELD: case X_UNARY: case X_BINARY: case X_CAST:
+    case X_CONST:
+    case X_LOCAL:
+    case X_EVARG:
+    case X_ENDP:
+    case X_FLOWF:
+    case X_ENDPF:
+    case X_UFIELD:
+    case X_UNARY:
+    case X_BINARY:
+    case X_CAST:
         break;
     default:
         return false;
@@ -996,8 +1038,8 @@ static void cse_block(struct lw *w, struct ir_stmt **pp, struct cse *c)
         /* a new reuse: t[k].add(x) with k pure */
         struct ir_expr *m = s->a;
         if (s->op == Y_EXPR && m && m->op == X_METHOD && m->method == M_ADD &&
-            m->a[0]->op == X_TREF_SET && m->a[0]->a[0]->op == X_TABLE &&
-            cse_pure(m->a[0]->a[1]) && c->n < (int)(sizeof(c->e) / sizeof(c->e[0]))) {
+            m->a[0]->op == X_TREF_SET && m->a[0]->a[0]->op == X_TABLE && cse_pure(m->a[0]->a[1]) &&
+            c->n < (int)(sizeof(c->e) / sizeof(c->e[0]))) {
             struct ir_expr *ref = m->a[0];
             struct ir_stmt *let = stmt_new(w, Y_LET, s->loc);
             let->index = local_new(w, "set", IT_TABLE, ref->table);
@@ -1028,8 +1070,10 @@ static bool expr_reads_stream(const struct ast_expr *x)
     if (x->type && x->type->kind == TY_STREAM)
         return true;
     switch (x->kind) {
-    case E_FIELD: return expr_reads_stream(x->u.field.obj);
-    case E_INDEX: return expr_reads_stream(x->u.index.obj) || expr_reads_stream(x->u.index.idx);
+    case E_FIELD:
+        return expr_reads_stream(x->u.field.obj);
+    case E_INDEX:
+        return expr_reads_stream(x->u.index.obj) || expr_reads_stream(x->u.index.idx);
     case E_SLICE:
         return expr_reads_stream(x->u.slice.obj) || expr_reads_stream(x->u.slice.lo) ||
                expr_reads_stream(x->u.slice.hi);
@@ -1041,10 +1085,14 @@ static bool expr_reads_stream(const struct ast_expr *x)
                 return true;
         return false;
     }
-    case E_UNARY: return expr_reads_stream(x->u.un.a);
-    case E_BINARY: return expr_reads_stream(x->u.bin.a) || expr_reads_stream(x->u.bin.b);
-    case E_AS: return expr_reads_stream(x->u.as.a);
-    default: return false;
+    case E_UNARY:
+        return expr_reads_stream(x->u.un.a);
+    case E_BINARY:
+        return expr_reads_stream(x->u.bin.a) || expr_reads_stream(x->u.bin.b);
+    case E_AS:
+        return expr_reads_stream(x->u.as.a);
+    default:
+        return false;
     }
 }
 
@@ -1052,12 +1100,18 @@ static bool stmts_read_stream(const struct ast_stmt *s)
 {
     for (; s; s = s->next) {
         switch (s->kind) {
-        case S_LET: if (expr_reads_stream(s->u.let.init)) return true; break;
+        case S_LET:
+            if (expr_reads_stream(s->u.let.init))
+                return true;
+            break;
         case S_ASSIGN:
             if (expr_reads_stream(s->u.assign.lhs) || expr_reads_stream(s->u.assign.rhs))
                 return true;
             break;
-        case S_EXPR: if (expr_reads_stream(s->u.expr)) return true; break;
+        case S_EXPR:
+            if (expr_reads_stream(s->u.expr))
+                return true;
+            break;
         case S_IF:
             if (expr_reads_stream(s->u.if_.cond) || stmts_read_stream(s->u.if_.then_) ||
                 stmts_read_stream(s->u.if_.else_))
@@ -1080,7 +1134,8 @@ static bool stmts_read_stream(const struct ast_stmt *s)
             if (expr_reads_stream(s->u.out.name))
                 return true;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     return false;
@@ -1103,8 +1158,7 @@ static unsigned handler_reads(struct ast_item *it)
     return r;
 }
 
-static struct ir_func *func_new(struct lw *w, enum ir_fkind k, const char *prefix,
-                                struct loc loc)
+static struct ir_func *func_new(struct lw *w, enum ir_fkind k, const char *prefix, struct loc loc)
 {
     struct ir_func *f = ARENA_NEW(w->A, struct ir_func);
     f->kind = k;
@@ -1135,8 +1189,7 @@ static void lower_module_decls(struct lw *w, struct ir_module *m)
     struct ir_prog *p = w->p;
     for (struct ast_item *it = m->decl->u.mod.items; it; it = it->next) {
         if (it->kind == I_CONFIG) {
-            p->configs = lw_grow(w, p->configs, p->nconfigs, &w->nconfigs_cap,
-                                 sizeof(*p->configs));
+            p->configs = lw_grow(w, p->configs, p->nconfigs, &w->nconfigs_cap, sizeof(*p->configs));
             struct ir_config *c = &p->configs[p->nconfigs];
             c->module = m->name;
             c->name = it->u.config.name;
@@ -1333,18 +1386,18 @@ struct ir_prog *lower_program(struct mbxc *mc)
 
 static const char *const op_names[] = {
     "neg", "not", "add", "sub", "mul", "div", "mod", "band", "bor", "bxor", "shl",
-    "shr", "eq", "ne", "lt", "le", "gt", "ge", "in", "and", "or",
+    "shr", "eq",  "ne",  "lt",  "le",  "gt",  "ge",  "in",   "and", "or",
 };
 
 static const char *const method_names[] = {
-    "none", "len", "starts_with", "ends_with", "contains", "find", "lower",
-    "peek", "peek_at", "new_bytes", "add", "remove",
+    "none",  "len",  "starts_with", "ends_with", "contains", "find",
+    "lower", "peek", "peek_at",     "new_bytes", "add",      "remove",
 };
 
 static void dump_expr(FILE *o, const struct ir_prog *p, const struct ir_expr *x)
 {
-    static const char *const evargs[] = {"flow", "side", "inconsistent", "len", "pkt",
-                                         "payload", "extern"};
+    static const char *const evargs[] = {"flow", "side",    "inconsistent", "len",
+                                         "pkt",  "payload", "extern"};
     static const char *const ffs[] = {"start", "last", "id", "community_id", "midstream"};
     static const char *const efs[] = {"ip", "port", "state", "seq", "bytes", "pkts", "rexmits"};
     if (x == NULL) {
@@ -1361,29 +1414,61 @@ static void dump_expr(FILE *o, const struct ir_prog *p, const struct ir_expr *x)
         else
             fprintf(o, "%s(%llu)", ir_ty_name(x->ty), (unsigned long long)x->u.i);
         return;
-    case X_LOCAL: fprintf(o, "l%d", x->index); return;
+    case X_LOCAL:
+        fprintf(o, "l%d", x->index);
+        return;
     case X_CONFIG:
         fprintf(o, "config(%s.%s)", p->configs[x->index].module, p->configs[x->index].name);
         return;
     case X_TABLE:
         fprintf(o, "table(%s.%s)", p->tables[x->index]->module, p->tables[x->index]->name);
         return;
-    case X_STATE: fprintf(o, "state.%d", x->index); return;
-    case X_EVARG: fprintf(o, "ev.%s(%d)", evargs[x->evarg], x->index); return;
-    case X_ENDP: fputs("endp(", o); break;
-    case X_FLOWF: fprintf(o, "flow.%s(", ffs[x->index]); break;
-    case X_ENDPF: fprintf(o, "endp.%s(", efs[x->index]); break;
-    case X_STREAM: fputs("stream(", o); break;
-    case X_UFIELD: fprintf(o, "field.%s(", x->name); break;
+    case X_STATE:
+        fprintf(o, "state.%d", x->index);
+        return;
+    case X_EVARG:
+        fprintf(o, "ev.%s(%d)", evargs[x->evarg], x->index);
+        return;
+    case X_ENDP:
+        fputs("endp(", o);
+        break;
+    case X_FLOWF:
+        fprintf(o, "flow.%s(", ffs[x->index]);
+        break;
+    case X_ENDPF:
+        fprintf(o, "endp.%s(", efs[x->index]);
+        break;
+    case X_STREAM:
+        fputs("stream(", o);
+        break;
+    case X_UFIELD:
+        fprintf(o, "field.%s(", x->name);
+        break;
     case X_UNARY:
-    case X_BINARY: fprintf(o, "%s(", op_names[x->bop]); break;
-    case X_CAST: fprintf(o, "as.%s(", ir_ty_name(x->ty)); break;
-    case X_TGET: fputs("tget(", o); break;
-    case X_TREF_SET: fputs("tref_set(", o); break;
-    case X_METHOD: fprintf(o, "%s(", method_names[x->method]); break;
-    case X_SLICE: fputs("slice(", o); break;
-    case X_INDEX: fputs("index(", o); break;
-    case X_CALLFN: fprintf(o, "%s(", x->name); break;
+    case X_BINARY:
+        fprintf(o, "%s(", op_names[x->bop]);
+        break;
+    case X_CAST:
+        fprintf(o, "as.%s(", ir_ty_name(x->ty));
+        break;
+    case X_TGET:
+        fputs("tget(", o);
+        break;
+    case X_TREF_SET:
+        fputs("tref_set(", o);
+        break;
+    case X_METHOD:
+        fprintf(o, "%s(", method_names[x->method]);
+        break;
+    case X_SLICE:
+        fputs("slice(", o);
+        break;
+    case X_INDEX:
+        fputs("index(", o);
+        break;
+    case X_CALLFN:
+        fprintf(o, "%s(", x->name);
+        break;
     }
     for (int i = 0; i < x->na; i++) {
         if (i)
@@ -1397,9 +1482,9 @@ static void dump_expr(FILE *o, const struct ir_prog *p, const struct ir_expr *x)
 
 static void dump_stmts(FILE *o, const struct ir_prog *p, const struct ir_stmt *s, int d)
 {
-    static const char *const names[] = {"let", "store", "expr", "if", "for_table", "for_bytes",
-                                        "return", "raise", "alert", "log", "drop_packet",
-                                        "drop_flow", "steer", "unsubscribe"};
+    static const char *const names[] = {
+        "let",   "store", "expr", "if",          "for_table", "for_bytes", "return",
+        "raise", "alert", "log",  "drop_packet", "drop_flow", "steer",     "unsubscribe"};
     for (; s; s = s->next) {
         fprintf(o, "%*s%s", 2 * d, "", names[s->op]);
         if (s->op == Y_LET)

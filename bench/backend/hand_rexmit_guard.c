@@ -77,8 +77,7 @@ int main(int argc, char **argv)
     mbx_engine *e = mbx_engine_new(&cfg);
     mbx_engine_set_output(e, o);
     slot = mbx_flow_ext_register(e, sizeof(bool));
-    mbx_subscribe(e, MBX_EV_TCP_REXMIT, on_rexmit, NULL,
-                  MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER);
+    mbx_subscribe(e, MBX_EV_TCP_REXMIT, on_rexmit, NULL, MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER);
     mbx_every(e, 10000000000ULL, heartbeat, NULL);
     int rc = mbx_engine_run(e, src);
     mbx_engine_free(e);

@@ -21,9 +21,9 @@
 
 #define BULK_MIN_BYTES (64u << 10)
 
-struct bulk_conn {         /* an instance of flow bulk_conn */
-    uint64_t bytes;        /* payload bytes the server sent */
-    uint64_t secs;         /* duration in ns */
+struct bulk_conn {  /* an instance of flow bulk_conn */
+    uint64_t bytes; /* payload bytes the server sent */
+    uint64_t secs;  /* duration in ns */
 };
 
 struct bulk_transfer_payload { /* event bulk_transfer(b: bulk_conn) */

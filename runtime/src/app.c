@@ -27,7 +27,7 @@
 #include "mbx.h"
 
 #define APP_MAX_SOURCES 64
-#define APP_MAX_PORTS 32
+#define APP_MAX_PORTS   32
 
 static const char app_usage[] =
     "usage: %s [OPTIONS] (-r FILE... | -i IFACE | --dpdk EAL-ARGS... -- [DPDK-OPTIONS])\n"
@@ -65,16 +65,26 @@ static int app_bad(const char *fmt, ...)
 static const char *cfg_type_name(uint8_t t)
 {
     switch (t) {
-    case MBX_CFG_INT: return "int";
-    case MBX_CFG_UINT: return "uint";
-    case MBX_CFG_BOOL: return "bool (true or false)";
-    case MBX_CFG_STR: return "str";
-    case MBX_CFG_BYTES: return "bytes";
-    case MBX_CFG_IP: return "ip (an IPv4 or IPv6 address)";
-    case MBX_CFG_PORT: return "port (0..65535)";
-    case MBX_CFG_DURATION: return "duration (500ms, 10s, 5m, 1h, or seconds)";
-    case MBX_CFG_TIME: return "time (seconds since the epoch)";
-    default: return "?";
+    case MBX_CFG_INT:
+        return "int";
+    case MBX_CFG_UINT:
+        return "uint";
+    case MBX_CFG_BOOL:
+        return "bool (true or false)";
+    case MBX_CFG_STR:
+        return "str";
+    case MBX_CFG_BYTES:
+        return "bytes";
+    case MBX_CFG_IP:
+        return "ip (an IPv4 or IPv6 address)";
+    case MBX_CFG_PORT:
+        return "port (0..65535)";
+    case MBX_CFG_DURATION:
+        return "duration (500ms, 10s, 5m, 1h, or seconds)";
+    case MBX_CFG_TIME:
+        return "time (seconds since the epoch)";
+    default:
+        return "?";
     }
 }
 
@@ -101,9 +111,12 @@ static bool parse_duration(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno)
         return false;
-    static const struct { const char *suf; uint64_t mul; } units[] = {
-        {"", 1000000000ULL}, {"s", 1000000000ULL}, {"ms", 1000000ULL}, {"us", 1000ULL},
-        {"ns", 1ULL}, {"m", 60000000000ULL}, {"h", 3600000000000ULL},
+    static const struct {
+        const char *suf;
+        uint64_t mul;
+    } units[] = {
+        {"", 1000000000ULL}, {"s", 1000000000ULL},  {"ms", 1000000ULL},      {"us", 1000ULL},
+        {"ns", 1ULL},        {"m", 60000000000ULL}, {"h", 3600000000000ULL},
     };
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(end, units[i].suf) == 0) {
@@ -218,8 +231,8 @@ static void print_help(const struct mbx_program *p)
 struct app {
     const struct mbx_program *p;
     mbx_engine *e;
-    int *sub_ids;      /* unused: ids go to the program's own variables */
-    bool *attached;    /* externs attached (to detach) */
+    int *sub_ids;   /* unused: ids go to the program's own variables */
+    bool *attached; /* externs attached (to detach) */
 };
 
 static int app_register(struct app *a)
@@ -403,8 +416,7 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
                 return rc;
         } else if (strcmp(a, "--max-flows") == 0 || strncmp(a, "--max-flows=", 12) == 0) {
             const char *v = a[11] == '=' ? a + 12 : (more ? argv[++i] : NULL);
-            if (v == NULL || !parse_u64(v, &max_flows) || max_flows == 0 ||
-                max_flows > UINT32_MAX)
+            if (v == NULL || !parse_u64(v, &max_flows) || max_flows == 0 || max_flows > UINT32_MAX)
                 return app_bad("--max-flows needs a number from 1 to %" PRIu32 ", got '%s'",
                                UINT32_MAX, v ? v : "");
         } else if (strcmp(a, "--stats") == 0) {
@@ -550,8 +562,9 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
             mbx_stats_print(&st, stderr);
             for (int i = 0; i < p->ntables; i++) {
                 mbx_table *t = *p->tables[i].table;
-                fprintf(stderr, "table %s: %" PRIu64 " entries, %" PRIu64 " evicted (full), %"
-                        PRIu64 " writes lost (memory)\n",
+                fprintf(stderr,
+                        "table %s: %" PRIu64 " entries, %" PRIu64 " evicted (full), %" PRIu64
+                        " writes lost (memory)\n",
                         mbx_table_name(t), mbx_table_len(t, mbx_engine_now(e)),
                         mbx_table_evicted(t), mbx_table_failed(t));
             }
@@ -797,8 +810,8 @@ struct mbx_str mbx_fn_sha256_hex(struct mbx_str b)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     struct mbx_str r = {NULL, 0};
-    if (EVP_Digest(b.p ? (const void *)b.p : (const void *)"", b.n, md, &len, EVP_sha256(),
-                   NULL) != 1)
+    if (EVP_Digest(b.p ? (const void *)b.p : (const void *)"", b.n, md, &len, EVP_sha256(), NULL) !=
+        1)
         return r;
     uint8_t *p = scratch_get(2 * (size_t)len);
     if (p == NULL)

@@ -23,73 +23,81 @@
 #define T_LIVE 0x1 /* entry holds a key */
 
 struct tent {
-    uint64_t hash;      /* hash of the encoded key */
-    mbx_time wtime;     /* last write */
-    uint32_t hnext;     /* bucket chain / free list: index + 1 (0: end) */
-    uint32_t iprev;     /* insertion order: index + 1 */
+    uint64_t hash;  /* hash of the encoded key */
+    mbx_time wtime; /* last write */
+    uint32_t hnext; /* bucket chain / free list: index + 1 (0: end) */
+    uint32_t iprev; /* insertion order: index + 1 */
     uint32_t inext;
-    uint32_t wprev;     /* write order: index + 1 */
+    uint32_t wprev; /* write order: index + 1 */
     uint32_t wnext;
-    uint32_t flags;     /* T_* */
+    uint32_t flags; /* T_* */
 };
 
 /* Encoded str key: length, then the bytes (zero padded); longer keys keep their
  * first STR_PREFIX bytes and a hash of the whole string. */
 #define STR_PREFIX 40
 struct skey {
-    uint64_t len;                       /* the string's length */
-    uint8_t b[MBX_TABLE_KEY_MAX];       /* bytes, or prefix + 8-byte hash */
+    uint64_t len;                 /* the string's length */
+    uint8_t b[MBX_TABLE_KEY_MAX]; /* bytes, or prefix + 8-byte hash */
 };
 
 /* A stored str value: a view of its own bytes. */
 struct sval {
-    struct mbx_str v;                   /* what mbx_table_get() hands out */
-    uint8_t b[MBX_TABLE_STR_MAX];       /* the bytes */
+    struct mbx_str v;             /* what mbx_table_get() hands out */
+    uint8_t b[MBX_TABLE_STR_MAX]; /* the bytes */
 };
 
 struct mbx_table {
-    struct mbx_table_def def;   /* kinds, expire, max */
-    char name[64];              /* def.name copied */
-    size_t ksize, vsize;        /* encoded key and value sizes */
-    uint32_t cap;               /* entries allocated */
-    uint32_t used;              /* entries ever handed out (high water) */
-    uint32_t n;                 /* live entries */
-    uint32_t nbuckets;          /* power of two */
-    uint32_t *buckets;          /* index + 1 */
-    struct tent *ents;          /* entries */
-    uint8_t *keys;              /* cap * ksize */
-    uint8_t *vals;              /* cap * vsize */
-    uint32_t freel;             /* removed entries: index + 1, chained by hnext */
-    uint32_t last;              /* the entry found last: index + 1 (0: none); generated
-                                 * code often reads t[k] right after writing it */
-    uint32_t ihead, itail;      /* insertion order */
-    uint32_t whead, wtail;      /* write order */
-    uint64_t evicted;           /* entries evicted: full */
-    uint64_t failed;            /* writes lost: out of memory */
-    uint64_t truncated;         /* str values cut to MBX_TABLE_STR_MAX */
-    mbx_table **spare;          /* recycled nested sets */
+    struct mbx_table_def def; /* kinds, expire, max */
+    char name[64];            /* def.name copied */
+    size_t ksize, vsize;      /* encoded key and value sizes */
+    uint32_t cap;             /* entries allocated */
+    uint32_t used;            /* entries ever handed out (high water) */
+    uint32_t n;               /* live entries */
+    uint32_t nbuckets;        /* power of two */
+    uint32_t *buckets;        /* index + 1 */
+    struct tent *ents;        /* entries */
+    uint8_t *keys;            /* cap * ksize */
+    uint8_t *vals;            /* cap * vsize */
+    uint32_t freel;           /* removed entries: index + 1, chained by hnext */
+    uint32_t last;            /* the entry found last: index + 1 (0: none); generated
+                               * code often reads t[k] right after writing it */
+    uint32_t ihead, itail;    /* insertion order */
+    uint32_t whead, wtail;    /* write order */
+    uint64_t evicted;         /* entries evicted: full */
+    uint64_t failed;          /* writes lost: out of memory */
+    uint64_t truncated;       /* str values cut to MBX_TABLE_STR_MAX */
+    mbx_table **spare;        /* recycled nested sets */
     uint32_t nspare, capspare;
 };
 
 static size_t key_size(uint8_t k)
 {
     switch (k) {
-    case MBX_TK_ADDR: return sizeof(struct mbx_addr);
+    case MBX_TK_ADDR:
+        return sizeof(struct mbx_addr);
     case MBX_TK_STR:
-    case MBX_TK_BYTES: return sizeof(struct skey);
-    default: return sizeof(uint64_t);
+    case MBX_TK_BYTES:
+        return sizeof(struct skey);
+    default:
+        return sizeof(uint64_t);
     }
 }
 
 static size_t val_size(uint8_t v)
 {
     switch (v) {
-    case MBX_TK_NONE: return 0;
-    case MBX_TK_ADDR: return sizeof(struct mbx_addr);
+    case MBX_TK_NONE:
+        return 0;
+    case MBX_TK_ADDR:
+        return sizeof(struct mbx_addr);
     case MBX_TK_STR:
-    case MBX_TK_BYTES: return sizeof(struct sval);
-    case MBX_TK_SET: return sizeof(mbx_table *);
-    default: return sizeof(uint64_t);
+    case MBX_TK_BYTES:
+        return sizeof(struct sval);
+    case MBX_TK_SET:
+        return sizeof(mbx_table *);
+    default:
+        return sizeof(uint64_t);
     }
 }
 
@@ -520,8 +528,8 @@ mbx_table *mbx_table_put_set(mbx_table *t, struct mbx_tkey k, mbx_time now)
         if (t->nspare) {
             *slot = t->spare[--t->nspare];
         } else {
-            struct mbx_table_def d = {t->name, t->def.elem, MBX_TK_NONE, MBX_TK_NONE,
-                                      t->def.expire, t->def.max};
+            struct mbx_table_def d = {t->name,     t->def.elem,   MBX_TK_NONE,
+                                      MBX_TK_NONE, t->def.expire, t->def.max};
             *slot = mbx_table_new(&d);
             if (*slot == NULL)
                 t->failed++;
@@ -615,12 +623,24 @@ void mbx_table_out_keys(mbx_table *t, struct mbx_out *o, const char *key, mbx_ti
     mbx_out_array(o, key);
     for (size_t i = 0; i < n; i++) {
         switch (t->def.key) {
-        case MBX_TK_INT: mbx_out_int(o, NULL, (int64_t)keys[i].u); break;
-        case MBX_TK_BOOL: mbx_out_bool(o, NULL, keys[i].u != 0); break;
-        case MBX_TK_ADDR: mbx_out_addr(o, NULL, keys[i].p); break;
-        case MBX_TK_STR: mbx_out_strn(o, NULL, keys[i].p, keys[i].n); break;
-        case MBX_TK_BYTES: mbx_out_hex(o, NULL, keys[i].p, keys[i].n); break;
-        default: mbx_out_uint(o, NULL, keys[i].u); break;
+        case MBX_TK_INT:
+            mbx_out_int(o, NULL, (int64_t)keys[i].u);
+            break;
+        case MBX_TK_BOOL:
+            mbx_out_bool(o, NULL, keys[i].u != 0);
+            break;
+        case MBX_TK_ADDR:
+            mbx_out_addr(o, NULL, keys[i].p);
+            break;
+        case MBX_TK_STR:
+            mbx_out_strn(o, NULL, keys[i].p, keys[i].n);
+            break;
+        case MBX_TK_BYTES:
+            mbx_out_hex(o, NULL, keys[i].p, keys[i].n);
+            break;
+        default:
+            mbx_out_uint(o, NULL, keys[i].u);
+            break;
         }
     }
     mbx_out_end_array(o);

@@ -76,7 +76,7 @@ static void test_set_elements_expire_one_by_one(void **state)
     s = mbx_table_put_set(t, mbx_tkey_addr(&a), 5);
     mbx_table_put(s, mbx_tkey_u(443), 5);
     mbx_table *const *got = mbx_table_get(t, mbx_tkey_addr(&a), 12);
-    assert_non_null(got); /* the map entry was written at 5 */
+    assert_non_null(got);                         /* the map entry was written at 5 */
     assert_int_equal(mbx_table_len(*got, 12), 1); /* port 80 (written at 0) is gone */
     assert_true(mbx_table_contains(*got, mbx_tkey_u(443), 12));
     assert_null(mbx_table_get(t, mbx_tkey_addr(&a), 15));
@@ -187,8 +187,8 @@ static void test_nested_sets_recycled(void **state)
     mbx_table_put(s, mbx_tkey_u(5), 0);
     mbx_table_remove(t, mbx_tkey_u(1));
     mbx_table *s2 = mbx_table_put_set(t, mbx_tkey_u(2), 0);
-    assert_ptr_equal(s, s2);                     /* recycled ... */
-    assert_int_equal(mbx_table_len(s2, 0), 0);   /* ... and empty */
+    assert_ptr_equal(s, s2);                   /* recycled ... */
+    assert_int_equal(mbx_table_len(s2, 0), 0); /* ... and empty */
     assert_false(mbx_table_contains(s2, mbx_tkey_u(5), 0));
     mbx_table_free(t);
 }
