@@ -192,7 +192,7 @@ int main(int argc, char **argv)
         qsort(rows, nrows, sizeof(*rows), fs_cmp);
     printf("%6s %-45s %-45s %-12s %-12s %8s %12s %8s %12s %s\n", "id", "client", "server",
            "cli_state", "srv_state", "cli_pkts", "cli_bytes", "srv_pkts", "srv_bytes", "end");
-    uint64_t tp[2] = {0, 0}, tb[2] = {0, 0}, ends[MBX_END_EOF + 1] = {0};
+    uint64_t tp[2] = {0, 0}, tb[2] = {0, 0}, ends[MBX_END_REUSED + 1] = {0};
     for (size_t i = 0; i < nrows; i++) {
         const struct fs_row *r = &rows[i];
         printf("%6" PRIu64 " %-45s %-45s %-12s %-12s %8" PRIu64 " %12" PRIu64 " %8" PRIu64
@@ -203,13 +203,13 @@ int main(int argc, char **argv)
             tp[s] += r->pkts[s];
             tb[s] += r->bytes[s];
         }
-        if (r->end <= MBX_END_EOF)
+        if (r->end <= MBX_END_REUSED)
             ends[r->end]++;
     }
     printf("total: %zu connections, client %" PRIu64 " pkts %" PRIu64 " bytes, server %" PRIu64
            " pkts %" PRIu64 " bytes; ended by",
            nrows, tp[0], tb[0], tp[1], tb[1]);
-    for (int k = MBX_END_FIN; k <= MBX_END_EOF; k++)
+    for (int k = MBX_END_FIN; k <= MBX_END_REUSED; k++)
         printf(" %s %" PRIu64, mbx_flow_end_name((enum mbx_flow_end)k), ends[k]);
     printf("\n");
 

@@ -23,7 +23,7 @@
  * flow-id order within each batch written: the 5-tuple with the client as
  * source, flow_id, community_id, and under "tcp_conn": n, start and end times,
  * whether it was picked up mid-stream, how it ended (fin, rst, timeout,
- * evicted, eof) and per direction ("c2s", "s2c": what that side sent): state
+ * evicted, eof, reused) and per direction ("c2s", "s2c": what that side sent): state
  * (its inferred RFC 9293 state at the end), pkts, bytes (IP bytes), payload
  * (payload bytes, retransmissions included), delivered (stream bytes delivered
  * in order, zero fill excluded), gap_bytes, depth_bytes (not delivered: depth
