@@ -330,6 +330,7 @@ static int app_register(struct app *a)
 /* ---------------------------------------------------------------- the run */
 
 static volatile sig_atomic_t app_stop;
+static int app_progress_len; /* the longest progress line written */
 
 static void on_signal(int sig)
 {
@@ -364,8 +365,10 @@ static int app_feed(mbx_engine *e, struct mbx_source *src, const char *what, boo
         if (progress && wall_s() >= next) {
             struct mbx_stats st;
             mbx_engine_stats(e, &st);
-            fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " flows   ", what, st.packets,
-                    st.flows);
+            int len = fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " flows   ", what,
+                              st.packets, st.flows);
+            if (len > app_progress_len)
+                app_progress_len = len;
             next = wall_s() + 1.0;
         }
     }
@@ -553,8 +556,8 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
                 status = 2;
             }
         }
-        if (progress)
-            fprintf(stderr, "\r%60s\r", "");
+        if (progress && app_progress_len > 0) /* wipe the progress line */
+            fprintf(stderr, "\r%*s\r", app_progress_len, "");
         mbx_engine_finish(e); /* events of everything read, even after an error */
         if (stats) {
             struct mbx_stats st;
