@@ -1747,6 +1747,16 @@ static void dispatchers(struct cg *g)
     }
 }
 
+/* Whether some runtime subscriber of ev is turned on or off per flow. */
+static bool sub_event_controlled(const struct ir_prog *p, const struct ir_event *ev)
+{
+    for (int i = 0; i < p->nsubs; i++)
+        if (p->subs[i].event == ev && !p->subs[i].direct &&
+            (p->subs[i].fn->unsub || (p->subs[i].flags & MBX_SUB_PER_FLOW)))
+            return true;
+    return false;
+}
+
 static void registration(struct cg *g)
 {
     const struct ir_prog *p = g->p;
@@ -1844,14 +1854,19 @@ static void registration(struct cg *g)
     for (int i = 0; i < p->nsubs; i++)
         nrt += !p->subs[i].direct;
     if (nrt) {
+        /* The runtime turns subscriptions on and off per flow only below id 64: the
+         * subscriptions of events that have such a subscriber (unsubscribe, steer
+         * target) are registered first; each event keeps its subscribers' order. */
         out(g, "static const struct mbx_prog_sub g_subs[] = {\n");
-        for (int i = 0; i < p->nsubs; i++) {
-            const struct ir_sub *s = &p->subs[i];
-            if (s->direct)
-                continue;
-            out(g, "    {%d, %d, %s, 0x%x, &g_sub[%d]}, /* %s: %s */\n", s->module, s->event->slot,
-                s->fn->name, s->flags, i, p->modules[s->module].name, s->event->name);
-        }
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < p->nsubs; i++) {
+                const struct ir_sub *s = &p->subs[i];
+                if (s->direct || sub_event_controlled(p, s->event) != (pass == 0))
+                    continue;
+                out(g, "    {%d, %d, %s, 0x%x, &g_sub[%d]}, /* %s: %s */\n", s->module,
+                    s->event->slot, s->fn->name, s->flags, i, p->modules[s->module].name,
+                    s->event->name);
+            }
         out(g, "};\n");
     }
     for (int i = 0; i < p->ntimers; i++) {
