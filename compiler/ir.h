@@ -188,7 +188,6 @@ struct ir_event {
     struct ir_func *filter;          /* EV_DERIVED: NULL when no where-clause */
     enum ir_ty *ptys;                /* parameter types (of the root) */
     const char **pnames;             /* parameter names as declared */
-    const struct ir_table **ptables; /* unused: NULL (no table parameters) */
     int nparams;
     struct ast_decl *decl; /* the declaration */
     bool direct;           /* raised by modules only (or derived from such an event):
@@ -269,7 +268,6 @@ struct ir_prog {
     int nfuncs;
     int nbits;             /* per-flow bits used by direct subscriptions (<= 64) */
     bool uses_std_http;    /* link mbxstd_http */
-    const char **ext_libs; /* extra link inputs named by externs (none yet) */
 };
 
 /* Build the IR of a checked program (mc after mbxc_check with 0 errors).
