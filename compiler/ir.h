@@ -177,17 +177,17 @@ enum ir_evkind {
 };
 
 struct ir_event {
-    enum ir_evkind kind;             /* what it is */
-    const char *name;                /* .mbx name */
-    const char *cname;               /* C-level identifier part */
-    int slot;                        /* ev_ids slot */
-    int builtin_id;                  /* EV_BUILTIN */
-    int ext, pos;                    /* EV_EXTERN */
-    struct ir_event *base;           /* EV_DERIVED */
-    struct ir_event *root;           /* the root (itself if not derived) */
-    struct ir_func *filter;          /* EV_DERIVED: NULL when no where-clause */
-    enum ir_ty *ptys;                /* parameter types (of the root) */
-    const char **pnames;             /* parameter names as declared */
+    enum ir_evkind kind;    /* what it is */
+    const char *name;       /* .mbx name */
+    const char *cname;      /* C-level identifier part */
+    int slot;               /* ev_ids slot */
+    int builtin_id;         /* EV_BUILTIN */
+    int ext, pos;           /* EV_EXTERN */
+    struct ir_event *base;  /* EV_DERIVED */
+    struct ir_event *root;  /* the root (itself if not derived) */
+    struct ir_func *filter; /* EV_DERIVED: NULL when no where-clause */
+    enum ir_ty *ptys;       /* parameter types (of the root) */
+    const char **pnames;    /* parameter names as declared */
     int nparams;
     struct ast_decl *decl; /* the declaration */
     bool direct;           /* raised by modules only (or derived from such an event):
@@ -266,8 +266,8 @@ struct ir_prog {
     int ntimers;
     struct ir_func **funcs; /* every function, in emission order */
     int nfuncs;
-    int nbits;             /* per-flow bits used by direct subscriptions (<= 64) */
-    bool uses_std_http;    /* link mbxstd_http */
+    int nbits;          /* per-flow bits used by direct subscriptions (<= 64) */
+    bool uses_std_http; /* link mbxstd_http */
 };
 
 /* Build the IR of a checked program (mc after mbxc_check with 0 errors).
