@@ -25,8 +25,11 @@ extern const struct backend cgc_backend;
 /* The back end called name, or NULL. */
 const struct backend *backend_find(const char *name);
 
-/* mbxc build / mbxc emit-c (build.c): argv after the subcommand. */
+/* mbxc build / mbxc emit-c (build.c): argv[0] is the subcommand. */
 int build_main(int argc, char **argv);
 int build_emit_main(int argc, char **argv, const char *backend);
+/* The driver's entry: argv[cmd] is build, emit-c or emit-llvm; options may come
+ * before it too (mbxc -I dir build x.mbx -o x). */
+int build_command(int argc, char **argv, int cmd);
 
 #endif

@@ -455,3 +455,18 @@ int build_main(int argc, char **argv)
     mbxc_fini(&mc);
     return 0;
 }
+
+int build_command(int argc, char **argv, int cmd)
+{
+    char *args[512];
+    if (argc > 512)
+        return b_usage(argv[cmd], "too many arguments");
+    int n = 0;
+    args[n++] = argv[cmd];
+    for (int i = 1; i < argc; i++)
+        if (i != cmd)
+            args[n++] = argv[i];
+    if (strcmp(argv[cmd], "build") == 0)
+        return build_main(n, args);
+    return build_emit_main(n, args, strcmp(argv[cmd], "emit-c") == 0 ? "c" : "llvm");
+}

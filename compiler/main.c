@@ -73,12 +73,9 @@ int main(int argc, char **argv)
         }
         if (argv[i][0] == '-')
             continue;
-        if (strcmp(argv[i], "build") == 0)
-            return build_main(argc - i, argv + i);
-        if (strcmp(argv[i], "emit-c") == 0)
-            return build_emit_main(argc - i, argv + i, "c");
-        if (strcmp(argv[i], "emit-llvm") == 0)
-            return build_emit_main(argc - i, argv + i, "llvm");
+        if (strcmp(argv[i], "build") == 0 || strcmp(argv[i], "emit-c") == 0 ||
+            strcmp(argv[i], "emit-llvm") == 0)
+            return build_command(argc, argv, i);
         break;
     }
     const char *stdlib = NULL;

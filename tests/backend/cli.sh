@@ -74,6 +74,8 @@ rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.c)$/\1/p' "$TMP/err")"
 "$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
     pass "emit-c prints the program" || fail "emit-c"
 expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
+"$MBXC" -I "$TMP" emit-c "$PS" -o "$TMP/ps2.c" && cmp -s "$TMP/ps.c" "$TMP/ps2.c" &&
+    pass "options before the command (-I DIR emit-c)" || fail "options before emit-c"
 "$MBXC" emit-c --dump-after=lower "$PS" > "$TMP/ir.txt" &&
     grep -q "^sub 0: portscan on tcp.syn -> h_portscan_1" "$TMP/ir.txt" &&
     grep -q "^table portscan.probes: key ip val set of port expire" "$TMP/ir.txt" &&
