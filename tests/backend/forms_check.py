@@ -35,7 +35,8 @@ if kind == "http":
                 "div0": 0,           # division by zero gives 0 (and is counted)
                 "u": 43, "back": -1, "logic": True, "cmp": True}, "arith %s" % a)
     (l,) = [e["mbx"] for e in logs["literals"]]
-    check(l == {"int": 42, "dur": 1.5, "size": 65536, "mib": 1048576, "str": "a\tb\"c",
+    check(l == {"int": 42, "dur": 1.5, "size": 65536, "mib": 1048576, "gib": 1073741824,
+                "str": "a\tb\"c",
                 "bytes": "160301",   # bytes as hex in JSON
                 "ip4": "10.0.0.1", "ip6": "2001:db8::1", "port": 443, "flag": True,
                 "min": 300, "hour": 3600, "in4": True, "in6": True, "out4": False,
