@@ -13,6 +13,10 @@ command -v capinfos > /dev/null || { echo "skip: no capinfos"; exit 77; }
 build "$MBX_SRC/examples/portscan.mbx" "$TMP/ps"
 build "$MBX_SRC/examples/rexmit_guard.mbx" "$TMP/rg"
 EAL=(--no-huge -m 512 --no-pci --log-level=lib.eal:error)
+if "$TMP/ps" --dpdk --no-huge -- 2>&1 | grep -q "built without DPDK"; then
+    echo "skip: libmbx was built without DPDK (MBX_WITH_DPDK=OFF)"
+    exit 77
+fi
 n=0
 dpdk() { # dpdk BIN VDEV-ARGS... -- APP-ARGS...: one EAL run with its own file prefix
     local bin=$1
