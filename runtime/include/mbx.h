@@ -330,7 +330,7 @@ struct mbx_half_info {
     enum mbx_tcp_state state;
     uint32_t isn;          /* initial sequence number (first seq seen if midstream) */
     uint32_t next_seq;     /* next sequence number expected from this side */
-    uint32_t last_ack;     /* last acknowledgment this side sent */
+    uint32_t last_ack;     /* last in-window acknowledgment this side sent */
     uint32_t window;       /* last advertised window, scaled */
     uint8_t wscale;        /* window scale this side announced (0: none) */
     uint16_t mss;          /* MSS this side announced (0: none) */
@@ -471,8 +471,12 @@ void mbx_drop_flow(mbx_flow *f);     /* this root flow, both directions, from no
 typedef void (*mbx_timer_fn)(mbx_engine *e, void *udata);
 /* Fires at first-packet time + k*period for k = 1, 2, ..., before the first
  * packet whose time reaches it (ts >= t0 + k*period; idle timeouts due earlier
- * run first), never after the last packet.  mbx_engine_now() in the timer is
- * its firing time.  Returns an id or -EINVAL. */
+ * run first), never after the last packet.  When packet time jumps past
+ * several ticks, it fires once for all of them, at the last tick due before
+ * the packet, and stays on the grid t0 + k*period; the ticks skipped are
+ * counted in stats.timer_ticks_skipped (a jump of 11 years under a 10 s
+ * period is one firing).  mbx_engine_now() in the timer is its firing time.
+ * Returns an id or -EINVAL. */
 int mbx_every(mbx_engine *e, mbx_time period, mbx_timer_fn fn, void *udata);
 
 /* ---------------------------------------------------------------- 10 output */
@@ -483,6 +487,9 @@ int mbx_every(mbx_engine *e, mbx_time period, mbx_timer_fn fn, void *udata);
 struct mbx_out;
 struct mbx_out *mbx_out_open(const char *path, char *err, size_t errlen); /* "-": stdout */
 void mbx_out_close(struct mbx_out *o);
+/* Write what is buffered now.  Records are buffered (256 KiB) unless the output
+ * is a terminal; live readers flush when the input is idle. */
+void mbx_out_flush(struct mbx_out *o);
 void mbx_engine_set_output(mbx_engine *e, struct mbx_out *o);
 struct mbx_out *mbx_engine_output(mbx_engine *e);
 
@@ -521,8 +528,11 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(depth_bytes, "bytes not delivered: depth or memory limit")               \
     X(ooo_dropped, "out-of-order segments dropped: queue full")                \
     X(rst_out_of_window, "resets ignored: out of window")                      \
+    X(ack_out_of_window, "ACKs ignored: past the window (no gap counted)")     \
+    X(seq_out_of_window, "segments past the receiver's window")                \
     X(dropped_packets, "packets dropped by actions")                           \
-    X(div_by_zero, "divisions by zero in .mbx code")
+    X(div_by_zero, "divisions by zero in .mbx code")                           \
+    X(timer_ticks_skipped, "timer ticks merged into one firing (time jumped)")
 
 struct mbx_stats {
 #define MBX_X_(name, text) uint64_t name;

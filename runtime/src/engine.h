@@ -19,11 +19,14 @@
 /* ------------------------------------------------------------ flows */
 
 /* Half flags (mbx_half.hflags). */
-#define H_SEEN 0x01 /* this side sent at least one packet */
-#define H_SYN  0x02 /* this side sent a SYN (isn is its SYN's) */
-#define H_FIN  0x04 /* this side sent a FIN (fin_seq valid) */
-#define H_ISN  0x08 /* isn / next_seq known (from a SYN, a segment or the peer's ACK) */
-#define H_WS   0x10 /* this side announced window scaling */
+#define H_SEEN   0x01 /* this side sent at least one packet */
+#define H_SYN    0x02 /* this side sent a SYN (isn is its SYN's) */
+#define H_FIN    0x04 /* this side sent a FIN (fin_seq valid) */
+#define H_ISN    0x08 /* isn / next_seq known (from a SYN, a segment or the peer's ACK) */
+#define H_WS     0x10 /* this side announced window scaling */
+#define H_SYNOPT 0x20 /* this side's SYN was seen: its window scale (or none) is known */
+#define H_ACKED  0x40 /* last_ack valid: this side sent an ACK accepted as in window */
+#define H_OOW    0x80 /* flow.oow_next: end of its last segment dropped past the window */
 
 /* One inferred TCP endpoint (the mOS model: updated as sender and as receiver). */
 struct mbx_half {
@@ -32,10 +35,10 @@ struct mbx_half {
     uint8_t hflags;        /* H_* */
     uint8_t tcp_flags;     /* OR of the flags sent */
     uint16_t mss;          /* MSS announced (0: none) */
-    uint16_t spare;        /* (padding) */
+    uint16_t win_max;      /* largest window field sent after the SYN (unscaled) */
     uint32_t isn;          /* initial sequence number (first seq seen if midstream) */
     uint32_t next_seq;     /* highest sequence number sent + 1 (SYN and FIN count) */
-    uint32_t last_ack;     /* last ACK this side sent */
+    uint32_t last_ack;     /* last in-window ACK this side sent (if H_ACKED) */
     uint32_t window;       /* last window advertised, scaled */
     uint32_t fin_seq;      /* sequence number of this side's FIN */
     uint32_t pkts;         /* packets sent */
@@ -72,6 +75,7 @@ struct mbx_flow {
     uint32_t hnext;          /* hash chain: next flow index + 1 (0: end) */
     uint32_t lru_prev;       /* LRU list neighbours: index + 1 (0: none) */
     uint32_t lru_next;
+    uint32_t oow_next;    /* end of the last segment dropped past the window (its side: H_OOW) */
     mbx_engine *eng;      /* owning engine */
     uint64_t id;          /* increasing, from 1 */
     mbx_time start, last; /* first and last packet times */
@@ -281,6 +285,9 @@ void timer_fini(mbx_engine *e);
 mbx_time timer_next(const mbx_engine *e); /* UINT64_MAX: none */
 void timer_start_clock(mbx_engine *e, mbx_time t0);
 void timer_run_one(mbx_engine *e); /* fire the earliest timer and reschedule it */
+/* Move every timer with several ticks due by now to its last due tick
+ * (counting the others in stats.timer_ticks_skipped), so it fires once. */
+void timer_catch_up(mbx_engine *e, mbx_time now);
 
 /* engine.c */
 void engine_advance(mbx_engine *e, mbx_time now); /* run timeouts and timers due <= now */

@@ -20,6 +20,17 @@
  * events, then the FIN state changes and, when both sides have closed and all
  * bytes up to both FINs are delivered, tcp.close.  An RST in window delivers
  * every byte still held (no gap for data the peer had not ACKed), then closes.
+ *
+ * Window bounds.  A gap can never be larger than what the sender could have
+ * sent: a side may send at most its peer's advertised window (scaled; by 14
+ * when the handshake was not seen) beyond what it is known to have reached.
+ * An ACK past that (stats ack_out_of_window) or a segment past it
+ * (seq_out_of_window) is a later connection on a reused 4-tuple, a flipped or
+ * an injected packet, not loss: the ACK moves nothing, the segment is
+ * dropped.  Only when both ends agree on a jump, on a connection whose
+ * handshake was seen, is it taken as loss of more than a window in both
+ * directions.  A sequence number that jumped by what the ISN clock advanced
+ * since the side's SYN starts a new connection (tcp_is_new_connection).
  */
 #include <string.h>
 
@@ -72,18 +83,138 @@ void tcp_flow_init(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, e
     }
 }
 
-/* seq lies far outside what half h has sent (more than 4 windows of the
- * peer and 32 MiB away): no receiver would accept it. */
-static bool tcp_far(const struct mbx_half *h, uint32_t seq, uint32_t peer_window)
+/* How far past the point side rcv acknowledged its peer may send: the largest
+ * window rcv advertised, scaled.  The scale is known when both SYNs were seen;
+ * otherwise it is taken as 14, the largest RFC 7323 allows, so that no real
+ * gap is refused.  At least 64 KiB. */
+static uint64_t tcp_win_bound(const struct mbx_flow *f, enum mbx_side rcv)
 {
-    if (!(h->hflags & H_SEEN) || !(h->hflags & H_ISN))
+    const struct mbx_half *h = &f->half[rcv], *o = &f->half[!rcv];
+    unsigned shift = 14;
+    if ((h->hflags & H_SYNOPT) && (o->hflags & H_SYNOPT))
+        shift = (h->hflags & H_WS) && (o->hflags & H_WS) ? h->wscale : 0;
+    if (shift > 14)
+        shift = 14;
+    uint64_t w = (uint64_t)h->win_max << shift;
+    return w < 65535 ? 65535 : w;
+}
+
+/* Both SYNs were seen: the window bounds are exact, the connection's identity
+ * is known from its handshake. */
+static bool tcp_handshake_seen(const struct mbx_flow *f)
+{
+    return (f->half[0].hflags & H_SYNOPT) && (f->half[1].hflags & H_SYNOPT);
+}
+
+/* The highest sequence number side s is known to have reached: the end of
+ * what it sent, or what its peer acknowledged (in-window ACKs only). */
+static uint32_t tcp_reach(const struct mbx_flow *f, enum mbx_side s)
+{
+    const struct mbx_half *h = &f->half[s], *o = &f->half[!s];
+    if ((o->hflags & H_ACKED) && seq_gt(o->last_ack, h->next_seq))
+        return o->last_ack;
+    return h->next_seq;
+}
+
+/* seq lies far from where side s is known to be: more than two of its
+ * peer's windows (and 1 MiB) away.  No receiver would accept it. */
+static bool tcp_far(const struct mbx_flow *f, enum mbx_side s, uint32_t seq)
+{
+    if (!(f->half[s].hflags & H_ISN))
         return false;
-    uint64_t lim = (uint64_t)peer_window * 4;
-    if (lim < (32u << 20))
-        lim = 32u << 20;
-    int32_t d = seq_diff(seq, h->next_seq);
+    uint64_t lim = 2 * tcp_win_bound(f, (enum mbx_side) !s);
+    if (lim < (1u << 20))
+        lim = 1u << 20;
+    int32_t d = seq_diff(seq, tcp_reach(f, s));
     uint64_t ad = d < 0 ? (uint64_t)(-(int64_t)d) : (uint64_t)d;
     return ad > lim;
+}
+
+static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mbx_side s);
+
+/* Side s sent its FIN at sequence number fin_seq. */
+static void tcp_fin(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, uint32_t fin_seq)
+{
+    struct mbx_half *S = &f->half[s], *R = &f->half[!s];
+    if (!(S->hflags & H_FIN)) {
+        S->hflags |= H_FIN;
+        S->fin_seq = fin_seq;
+        if (S->state == MBX_TCPS_CLOSE_WAIT)
+            set_state(e, f, s, MBX_TCPS_LAST_ACK);
+        else if (S->state != MBX_TCPS_LAST_ACK && S->state != MBX_TCPS_CLOSING &&
+                 S->state != MBX_TCPS_TIME_WAIT && S->state != MBX_TCPS_CLOSED)
+            set_state(e, f, s, MBX_TCPS_FIN_WAIT_1);
+        if (R->state == MBX_TCPS_FIN_WAIT_1)
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSING);
+        else if (R->state == MBX_TCPS_FIN_WAIT_2)
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_TIME_WAIT);
+        else if (R->state != MBX_TCPS_CLOSING && R->state != MBX_TCPS_TIME_WAIT &&
+                 R->state != MBX_TCPS_LAST_ACK && R->state != MBX_TCPS_CLOSED)
+            set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSE_WAIT);
+    }
+    struct mbx_stream *st = side_stream(e, f, s);
+    if (st) {
+        stream_set_fin(st, seq_to_off(S->fin_seq, st->base_seq, st->end_off));
+        stream_deliver(e, st, false, MBX_GAP_LOSS);
+    }
+}
+
+/* Side s re-synchronizes on the segment it sent past the window (dropped):
+ * it reached the segment's end, and its FIN if the segment carried one
+ * (recorded then as fin_seq == oow_next, see tcp_segment_in_window). */
+static void tcp_resync(mbx_engine *e, struct mbx_flow *f, enum mbx_side s)
+{
+    struct mbx_half *S = &f->half[s];
+    S->hflags &= (uint8_t)~H_OOW;
+    S->next_seq = seq_max(S->next_seq, f->oow_next);
+    if (!(S->hflags & H_FIN) && S->fin_seq == f->oow_next) {
+        S->next_seq = seq_max(S->next_seq, f->oow_next + 1);
+        tcp_fin(e, f, s, f->oow_next);
+    }
+}
+
+/* An ACK from side s acknowledges bytes its peer cannot have sent: past what
+ * the peer is known to have reached by more than s's window.  Such an ACK
+ * (from a later connection on the 4-tuple, a flipped or an injected packet)
+ * is not loss; it is counted and ignored. */
+static bool tcp_ack_past_window(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, uint32_t ack)
+{
+    struct mbx_half *R = &f->half[!s];
+    if (!(R->hflags & H_ISN))
+        return false;
+    uint64_t bound = tcp_win_bound(f, s);
+    int32_t d = seq_diff(ack, tcp_reach(f, (enum mbx_side) !s));
+    if (d <= 0 || (uint64_t)d <= bound)
+        return false;
+    /* It acknowledges up to the bytes of the peer's segment dropped past the
+     * window: both ends agree, re-synchronize (tcp_segment_in_window). */
+    int32_t r = seq_diff(ack, f->oow_next);
+    if ((R->hflags & H_OOW) && r <= 0 && (uint64_t)(-(int64_t)r) <= bound &&
+        tcp_handshake_seen(f)) {
+        tcp_resync(e, f, (enum mbx_side) !s);
+        return false;
+    }
+    return true;
+}
+
+/* seq, sent by side h at time ts, is where a new connection on this 4-tuple
+ * would start: RFC 6528 ISNs are a keyed hash of the 4-tuple (the same for a
+ * reused 4-tuple) plus a clock, which Linux ticks every 64 ns
+ * (net/core/secure_seq.c), so a later connection's ISN lies the clock's
+ * advance since this one's SYN past this one's ISN.  h's SYN was seen at
+ * the flow's start; the new SYN may have been sent up to ~256 ms before
+ * ts, and the new connection may have sent up to 1 MiB since. */
+static bool tcp_isn_clock_match(const struct mbx_flow *f, const struct mbx_half *h, uint32_t seq,
+                                mbx_time ts)
+{
+    if (!(h->hflags & H_SYNOPT) || ts <= f->start)
+        return false;
+    uint64_t ticks = (ts - f->start) / 64; /* nanoseconds -> 64 ns ticks */
+    if (ticks > (1ull << 31))
+        return false; /* past half the sequence space (~137 s): ambiguous */
+    int64_t jump = (int64_t)(uint32_t)(seq - h->isn);
+    int64_t lo = (int64_t)ticks - (4 << 20), hi = (int64_t)ticks + (1 << 20);
+    return jump >= lo && jump <= hi;
 }
 
 bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side sender)
@@ -100,10 +231,16 @@ bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, en
         /* Sequence and ACK far outside, or one of them after a FIN: a reuse of
          * the 4-tuple whose handshake the capture lost (Linux reuses a
          * TIME_WAIT tuple with the server's ISN 65538 past the old one). */
-        bool far_seq = tcp_far(S, p->seq, R->window);
-        bool far_ack = (sar & MBX_TCP_ACK) && tcp_far(R, p->ack, S->window);
+        bool far_seq = tcp_far(f, sender, p->seq);
+        bool far_ack = (sar & MBX_TCP_ACK) && tcp_far(f, (enum mbx_side) !sender, p->ack);
         bool closing = f->end != MBX_END_NONE || ((S->hflags | R->hflags) & H_FIN);
         if ((far_seq && far_ack) || ((far_seq || far_ack) && closing))
+            return true;
+        /* Only the sender's side jumped, but by what the ISN clock advanced
+         * since its SYN: a new connection whose handshake was lost, answered
+         * by a peer whose sequence number happens to lie near the old one
+         * (seen on a lossy capture of wrk with tcp_tw_reuse). */
+        if (far_seq && tcp_isn_clock_match(f, S, p->seq, p->ts))
             return true;
     }
     if (sar != MBX_TCP_SYN && sar != (MBX_TCP_SYN | MBX_TCP_ACK))
@@ -140,7 +277,7 @@ static bool tcp_rst_ok(const struct mbx_half *S, const struct mbx_half *R, const
         return true; /* nothing known about this side's sequence space */
     if (p->seq == S->next_seq)
         return true;
-    uint32_t rcv_nxt = (R->tcp_flags & MBX_TCP_ACK) ? R->last_ack : S->next_seq;
+    uint32_t rcv_nxt = (R->hflags & H_ACKED) ? R->last_ack : S->next_seq;
     uint32_t wnd = R->window ? R->window : 1;
     if (wnd > (1u << 30))
         wnd = 1u << 30;
@@ -163,8 +300,7 @@ static void tcp_check_close(mbx_engine *e, struct mbx_flow *f)
     if (f->end != MBX_END_NONE || !(f->half[0].hflags & H_FIN) || !(f->half[1].hflags & H_FIN))
         return;
     for (int s = 0; s < 2; s++)
-        if (!(f->half[!s].tcp_flags & MBX_TCP_ACK) ||
-            seq_lt(f->half[!s].last_ack, f->half[s].fin_seq + 1))
+        if (!(f->half[!s].hflags & H_ACKED) || seq_lt(f->half[!s].last_ack, f->half[s].fin_seq + 1))
             return;
     for (int s = 0; s < 2; s++) {
         struct mbx_stream *st = stream_get(e, f, (enum mbx_side)s);
@@ -232,6 +368,50 @@ static void tcp_syn(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, const st
     }
 }
 
+/* A segment (bytes or FIN, not a SYN) from side s that ends past what s is
+ * known to have reached by more than its peer's window is dropped, as the
+ * receiver would drop it (RFC 9293 3.10.7.4): its bytes cannot belong to
+ * this connection's stream (a later connection on the 4-tuple, a flipped or
+ * an injected packet).  It is counted; no gap is made of it.  A second such
+ * segment that starts within a window of the first one's end re-synchronizes
+ * the side, and so does an ACK from the peer that acknowledges up to the
+ * dropped bytes: the sender really went on from there (loss of more than a
+ * window of both directions, as in Zeek's cut ftp/bigtransfer.pcap), and the
+ * hole before it, the dropped bytes included, is a gap once acknowledged.
+ * Only on a connection whose handshake was seen: picked up mid-stream, the
+ * window scale is a guess and a later connection on the 4-tuple whose SYNs
+ * were lost looks the same (on a lossy capture of 2000 keep-alive clients with
+ * port reuse, both ends "agreed" on a client jump of 138 MB). */
+static bool tcp_segment_in_window(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p,
+                                  enum mbx_side s, uint32_t wire_len)
+{
+    struct mbx_half *S = &f->half[s];
+    if ((!wire_len && !(p->tcp_flags & MBX_TCP_FIN)) || (p->tcp_flags & MBX_TCP_SYN) ||
+        !(S->hflags & H_ISN))
+        return true;
+    uint32_t end = p->seq + wire_len;
+    uint64_t bound = tcp_win_bound(f, (enum mbx_side) !s);
+    int32_t d = seq_diff(end, tcp_reach(f, s));
+    if (d <= 0 || (uint64_t)d <= bound)
+        return true;
+    e->stats.seq_out_of_window++;
+    if ((S->hflags & H_OOW) && tcp_handshake_seen(f)) {
+        int32_t r = seq_diff(p->seq, f->oow_next);
+        if ((uint64_t)(r < 0 ? -(int64_t)r : r) <= bound) {
+            tcp_resync(e, f, s);
+            return true;
+        }
+    }
+    if (wire_len) { /* a bare FIN carries no bytes: no evidence to re-synchronize on */
+        f->oow_next = end;
+        S->hflags |= H_OOW;
+        f->half[!s].hflags &= (uint8_t)~H_OOW;
+        if (!(S->hflags & H_FIN)) /* fin_seq is free: it says whether a FIN came with it */
+            S->fin_seq = (p->tcp_flags & MBX_TCP_FIN) ? end : end + 1;
+    }
+    return false;
+}
+
 void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side s)
 {
     struct mbx_half *S = &f->half[s], *R = &f->half[!s];
@@ -257,11 +437,23 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
             S->wscale = p->wscale;
             S->hflags |= H_WS;
         }
+        S->hflags |= H_SYNOPT;
         S->window = p->win;
     } else {
         bool ws = (S->hflags & H_WS) && (R->hflags & H_WS);
         S->window = (uint32_t)p->win << (ws ? S->wscale : 0);
+        if (p->win > S->win_max)
+            S->win_max = p->win;
     }
+    /* Window bounds (RFC 9293 3.10.7.4, RFC 5961 5.2): an ACK of bytes the peer
+     * cannot have sent yet is ignored, so no gap is made of it; a segment past
+     * the peer's window is counted (its bytes exist and are kept). */
+    bool ack_ok = fl & MBX_TCP_ACK;
+    if (ack_ok && !(fl & MBX_TCP_SYN) && tcp_ack_past_window(e, f, s, p->ack)) {
+        ack_ok = false;
+        e->stats.ack_out_of_window++;
+    }
+    bool seg_ok = tcp_segment_in_window(e, f, p, s, wire_len);
 
     if (fl & MBX_TCP_RST) {
         if (!tcp_rst_ok(S, R, p)) {
@@ -295,8 +487,9 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
             set_state(e, f, (enum mbx_side) !s, MBX_TCPS_ESTABLISHED);
     }
 
-    if (fl & MBX_TCP_ACK) {
+    if (ack_ok) {
         S->last_ack = p->ack;
+        S->hflags |= H_ACKED;
         if (!(R->hflags & H_ISN)) { /* one-sided so far: the peer's stream starts here */
             R->isn = R->next_seq = p->ack;
             R->hflags |= H_ISN;
@@ -320,7 +513,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         if (disp_want(e, MBX_EV_TCP_OPEN))
             disp_flow_event(e, MBX_EV_TCP_OPEN, f, s);
     }
-    if (fl & MBX_TCP_ACK) {
+    if (ack_ok) {
         struct mbx_stream *rs = side_stream(e, f, (enum mbx_side) !s);
         if (rs) {
             stream_set_ack(rs, seq_to_off(p->ack, rs->base_seq, rs->end_off));
@@ -328,6 +521,10 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         }
     }
 
+    if (!seg_ok) {
+        tcp_check_close(e, f);
+        return;
+    }
     uint32_t data_seq = p->seq + ((fl & MBX_TCP_SYN) ? 1 : 0);
     if (!(S->hflags & H_ISN)) {
         S->isn = S->next_seq = data_seq;
@@ -374,30 +571,8 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
     if (seq_gt(end, S->next_seq))
         S->next_seq = end;
 
-    if (fl & MBX_TCP_FIN) {
-        uint32_t fin_seq = data_seq + wire_len;
-        if (!(S->hflags & H_FIN)) {
-            S->hflags |= H_FIN;
-            S->fin_seq = fin_seq;
-            if (S->state == MBX_TCPS_CLOSE_WAIT)
-                set_state(e, f, s, MBX_TCPS_LAST_ACK);
-            else if (S->state != MBX_TCPS_LAST_ACK && S->state != MBX_TCPS_CLOSING &&
-                     S->state != MBX_TCPS_TIME_WAIT && S->state != MBX_TCPS_CLOSED)
-                set_state(e, f, s, MBX_TCPS_FIN_WAIT_1);
-            if (R->state == MBX_TCPS_FIN_WAIT_1)
-                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSING);
-            else if (R->state == MBX_TCPS_FIN_WAIT_2)
-                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_TIME_WAIT);
-            else if (R->state != MBX_TCPS_CLOSING && R->state != MBX_TCPS_TIME_WAIT &&
-                     R->state != MBX_TCPS_LAST_ACK && R->state != MBX_TCPS_CLOSED)
-                set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSE_WAIT);
-        }
-        struct mbx_stream *st = side_stream(e, f, s);
-        if (st) {
-            stream_set_fin(st, seq_to_off(S->fin_seq, st->base_seq, st->end_off));
-            stream_deliver(e, st, false, MBX_GAP_LOSS);
-        }
-    }
+    if (fl & MBX_TCP_FIN)
+        tcp_fin(e, f, s, data_seq + wire_len);
     if ((f->half[0].hflags | f->half[1].hflags) & H_FIN)
         flow_set_class(e, f, LRU_CLOSING);
     else if (f->lru == LRU_SYN && (S->state == MBX_TCPS_ESTABLISHED || wire_len))
