@@ -6,7 +6,8 @@
  * on any machine); with config.live_clock it is the wall clock.  Before a
  * packet is processed, everything due before its time runs in time order:
  * idle timeouts (a flow idle for longer than its class's timeout ends with
- * tcp.timeout) and timers (due when the packet's time reaches them).
+ * tcp.timeout) and timers (due when the packet's time reaches them; a timer
+ * with several ticks due fires once, at the last, see timer.c).
  *
  * mbx__engine_packet() is the entry point for one decoded packet; tests and
  * the fuzz target use it with packets they build.
@@ -104,6 +105,10 @@ void engine_advance(mbx_engine *e, mbx_time now)
     e->pkt = NULL;
     for (;;) {
         mbx_time tf = flow_next_expiry(e), tt = timer_next(e);
+        if (tt <= now && now - tt >= e->timers[0].period) {
+            timer_catch_up(e, now); /* several ticks due: one firing, at the last */
+            tt = timer_next(e);
+        }
         if (tf < now && tf <= tt) {
             mbx_time was = e->now;
             if (tf > e->now)
