@@ -356,8 +356,10 @@ static int app_feed(mbx_engine *e, struct mbx_source *src, const char *what, boo
         if (app_stop)
             return 0;
         int n = mbx_source_next(src, fr, 32);
-        if (n == -EAGAIN && live)
+        if (n == -EAGAIN && live) { /* idle: let the events out now */
+            mbx_out_flush(mbx_engine_output(e));
             continue;
+        }
         if (n <= 0)
             return n;
         mbx_engine_input(e, fr, fwd, n);
@@ -559,6 +561,7 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
         if (progress && app_progress_len > 0) /* wipe the progress line */
             fprintf(stderr, "\r%*s\r", app_progress_len, "");
         mbx_engine_finish(e); /* events of everything read, even after an error */
+        mbx_out_flush(out);   /* the events before the statistics on a terminal */
         if (stats) {
             struct mbx_stats st;
             mbx_engine_stats(e, &st);

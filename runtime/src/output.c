@@ -38,6 +38,7 @@
 struct mbx_out {
     int fd;                       /* where lines go */
     bool own_fd;                  /* close fd at mbx_out_close (not stdout) */
+    bool line;                    /* a terminal: write each record at once */
     bool failed;                  /* a write failed; later output is discarded */
     int depth;                    /* open levels: 0 outside a record, 1 its top object */
     int excess;                   /* levels opened past OUT_MAX_DEPTH (written as null) */
@@ -263,7 +264,14 @@ struct mbx_out *mbx_out_open(const char *path, char *err, size_t errlen)
     }
     o->fd = fd;
     o->own_fd = own;
+    o->line = isatty(fd) != 0;
     return o;
+}
+
+void mbx_out_flush(struct mbx_out *o)
+{
+    if (o != NULL && o->len > 0)
+        out_flush(o);
 }
 
 void mbx_out_close(struct mbx_out *o)
@@ -453,6 +461,6 @@ void mbx_out_end(struct mbx_out *o)
         out_ch(o, o->close_ch[o->depth]);
     }
     out_ch(o, '\n');
-    if (o->len > OUT_BUF_SIZE - 4096)
+    if (o->line || o->len > OUT_BUF_SIZE - 4096)
         out_flush(o);
 }
