@@ -3,7 +3,7 @@
  *
  * A back end turns the IR of one program (ir.h, made once by lower.c) into
  * text: the C back end (cgc.c) one C file that includes mbx.h and calls
- * mbx_main(); the LLVM back end (cgl_, later) LLVM IR.  build.c chooses one by
+ * mbx_main(); the LLVM back end (cgl.c) LLVM IR.  build.c chooses one by
  * name, emits into a temporary file and runs the system compiler on it.
  */
 #ifndef MBXC_BACKEND_H
@@ -21,6 +21,13 @@ struct backend {
 };
 
 extern const struct backend cgc_backend;
+/* The LLVM back end (cgl.c, linked into mbxc only): emit writes LLVM IR text, and
+ * cgl_emit_object an object file (optimised) that build.c links like cc's. */
+extern const struct backend cgl_backend;
+int cgl_emit_object(const struct ir_prog *p, const char *path);
+/* Make build.c offer a back end that writes its own object file (main.c: LLVM). */
+void build_register_llvm(const struct backend *be,
+                         int (*obj)(const struct ir_prog *p, const char *path));
 
 /* The back end called name, or NULL. */
 const struct backend *backend_find(const char *name);

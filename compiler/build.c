@@ -57,6 +57,25 @@ static bool has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* The LLVM back end lives in mbxc itself (it links LLVM, mbxback does not): main.c
+ * registers it here with the function that writes its object file. */
+static const struct backend *b_llvm;
+static int (*b_llvm_obj)(const struct ir_prog *p, const char *path);
+
+void build_register_llvm(const struct backend *be,
+                         int (*obj)(const struct ir_prog *p, const char *path))
+{
+    b_llvm = be;
+    b_llvm_obj = obj;
+}
+
+static const struct backend *b_find(const char *name)
+{
+    if (name && b_llvm && strcmp(name, b_llvm->name) == 0)
+        return b_llvm;
+    return backend_find(name);
+}
+
 /* argv[0] is the command (build, emit-c, emit-llvm); options anywhere after it. */
 static int b_parse(int argc, char **argv, struct bopts *o, bool need_out)
 {
@@ -121,8 +140,9 @@ static int b_parse(int argc, char **argv, struct bopts *o, bool need_out)
         return b_usage(cmd, "needs a FILE");
     if (need_out && o->out == NULL)
         return b_usage(cmd, "needs -o BIN (the binary to write)");
-    if (backend_find(o->backend) == NULL)
-        return b_usage(cmd, "unknown back end '%s' (this mbxc has: c)", o->backend);
+    if (b_find(o->backend) == NULL)
+        return b_usage(cmd, "unknown back end '%s' (this mbxc has: c%s)", o->backend,
+                       b_llvm ? ", llvm" : "");
     return 0;
 }
 
@@ -173,7 +193,7 @@ int build_emit_main(int argc, char **argv, const char *backend)
         return rc;
     if (backend)
         o.backend = backend;
-    const struct backend *be = backend_find(o.backend);
+    const struct backend *be = b_find(o.backend);
     if (be == NULL) {
         fprintf(stderr, "mbxc %s: the %s back end is not implemented yet\n", argv[0], backend);
         return 2;
@@ -190,7 +210,7 @@ int build_emit_main(int argc, char **argv, const char *backend)
             fprintf(stderr, "mbxc %s: %s: %s\n", argv[0], o.out, strerror(errno));
             status = 2;
         } else {
-            status = be->emit(p, f) == 0 ? 0 : 3;
+            status = be->emit(p, f) == 0 ? 0 : be == b_llvm ? 1 : 3; /* llvm: unsupported */
             if (fflush(f) != 0)
                 status = 2;
             if (f != stdout)
@@ -319,7 +339,7 @@ int build_main(int argc, char **argv)
     int rc = b_parse(argc, argv, &o, true);
     if (rc)
         return rc;
-    const struct backend *be = backend_find(o.backend);
+    const struct backend *be = b_find(o.backend);
     struct mbxc mc;
     int status;
     struct ir_prog *p = b_compile(&mc, &o, &status);
@@ -343,6 +363,13 @@ int build_main(int argc, char **argv)
         return 2;
     }
     int er = be->emit(p, f);
+    if (er != 0 && be == b_llvm) { /* a construct it does not support: said on stderr */
+        fclose(f);
+        unlink(cpath);
+        rmdir(dir);
+        mbxc_fini(&mc);
+        return 1;
+    }
     if (fclose(f) != 0 || er != 0) {
         fprintf(stderr,
                 "mbxc build: internal compiler error: code generation failed; the "
@@ -407,7 +434,14 @@ int build_main(int argc, char **argv)
     cmd_add(&c, "-o");
     cmd_add(&c, opath);
     cmd_add(&c, cpath);
-    if (cmd_run(&c, log) != 0) {
+    if (be == b_llvm) { /* the LLVM back end writes the object itself */
+        if (b_llvm_obj(p, opath) != 0) {
+            fprintf(stderr, "mbxc build: internal compiler error: LLVM could not write %s\n",
+                    opath);
+            mbxc_fini(&mc);
+            return 3;
+        }
+    } else if (cmd_run(&c, log) != 0) {
         fprintf(stderr,
                 "mbxc build: internal compiler error: the C compiler rejected generated code; "
                 "it is kept at %s\n",

@@ -23,7 +23,8 @@ static const char usage[] =
     "  build FILE -o BIN [X.c...]  native binary: C back end, $CC -O2, libmbx\n"
     "                       (X.c/.o/.a: the C side of extern modules; --keep-c)\n"
     "  emit-c FILE [-o F]   print the generated C (--dump-after=lower: the IR)\n"
-    "  emit-llvm FILE       (the LLVM back end is not implemented yet)\n"
+    "  emit-llvm FILE [-o F]  print the LLVM IR of the LLVM back end\n"
+    "                       (build --backend=llvm: a binary through LLVM instead of $CC)\n"
     "\n"
     "options:\n"
     "  -I DIR               look for `use`d units in DIR (before MBX_PATH and the stdlib)\n"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
     int nincs = 0;
     bool json = false, werror = false;
     unsigned wdis = 0, werr = 0;
+    build_register_llvm(&cgl_backend, cgl_emit_object);
     int max_errors = 20;
     const char *dump = NULL;
 
