@@ -35,11 +35,11 @@
 #define FSIZE(T, m) sizeof(((T *)0)->m)
 
 struct gl {
-    const struct ir_prog *p;  /* the program */
-    LLVMContextRef c;         /* context */
-    LLVMModuleRef m;          /* the module */
-    LLVMBuilderRef b;         /* code */
-    LLVMBuilderRef ab;        /* allocas (end of the entry block) */
+    const struct ir_prog *p; /* the program */
+    LLVMContextRef c;        /* context */
+    LLVMModuleRef m;         /* the module */
+    LLVMBuilderRef b;        /* code */
+    LLVMBuilderRef ab;       /* allocas (end of the entry block) */
     LLVMTypeRef i1, i8, i16, i32, i64, i128, ptr, str, endp, vt, tkey;
     const struct ir_func *fn; /* function being built, NULL: main or a state init */
     LLVMValueRef fv;          /* its LLVM function */
@@ -55,8 +55,8 @@ struct gl {
     size_t fs_size;           /* bytes of per-flow state (0: none) */
     LLVMValueRef g_ev, g_sub, g_slot, g_fsfn, g_http;
     LLVMValueRef http_at, http_de; /* std.http's attach and detach */
-    int nstr;                 /* string constants */
-    int failed;               /* an IR form with no translation */
+    int nstr;                      /* string constants */
+    int failed;                    /* an IR form with no translation */
 };
 
 static void fail(struct gl *g, const char *what)
@@ -331,7 +331,8 @@ static LLVMValueRef fdecl(struct gl *g, const char *name, const char *sig)
     unsigned zext = LLVMGetEnumAttributeKindForName("zeroext", 7);
     unsigned byval = LLVMGetEnumAttributeKindForName("byval", 5);
     if (sig[0] == 'b' || sig[0] == 'h')
-        LLVMAddAttributeAtIndex(f, LLVMAttributeReturnIndex, LLVMCreateEnumAttribute(g->c, zext, 0));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeReturnIndex,
+                                LLVMCreateEnumAttribute(g->c, zext, 0));
     unsigned k = 1;
     for (const char *c = sig + 2; *c; c++) {
         if (*c == 'b')
@@ -358,8 +359,8 @@ static LLVMValueRef fcall(struct gl *g, const char *name, const char *sig, const
             args[n++] = xv(g, a[i], 1);
         } else if (*c == 'a') {
             args[n++] = LLVMBuildTrunc(g->b, a[i], g->i64, "");
-            args[n++] = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, a[i], ci(g->i128, 64), ""),
-                                       g->i64, "");
+            args[n++] =
+                LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, a[i], ci(g->i128, 64), ""), g->i64, "");
         } else {
             args[n++] = a[i];
         }
@@ -370,7 +371,8 @@ static LLVMValueRef fcall(struct gl *g, const char *name, const char *sig, const
         if (*c == 'K')
             LLVMAddCallSiteAttribute(
                 v, k,
-                LLVMCreateTypeAttribute(g->c, LLVMGetEnumAttributeKindForName("byval", 5), g->tkey));
+                LLVMCreateTypeAttribute(g->c, LLVMGetEnumAttributeKindForName("byval", 5),
+                                        g->tkey));
         k += (*c == 's' || *c == 'a') ? 2 : 1;
     }
     return v;
@@ -415,8 +417,9 @@ static LLVMValueRef key(struct gl *g, const struct ir_expr *x, enum ir_ty t)
         st(g, a, gep(g, k, offsetof(struct mbx_tkey, p)), 8);
         st(g, c64(g, sizeof(struct mbx_addr)), gep(g, k, offsetof(struct mbx_tkey, n)), 8);
     } else if (t == IT_STR || t == IT_BYTES) {
-        st(g, xv(g, v, 0), gep(g, k, offsetof(struct mbx_tkey, p)), 8);
-        st(g, xv(g, v, 1), gep(g, k, offsetof(struct mbx_tkey, n)), 8);
+        LLVMValueRef sp = xv(g, v, 0), sn = xv(g, v, 1);
+        st(g, sp, gep(g, k, offsetof(struct mbx_tkey, p)), 8);
+        st(g, sn, gep(g, k, offsetof(struct mbx_tkey, n)), 8);
     } else {
         if (LLVMTypeOf(v) == g->i1)
             v = LLVMBuildZExt(g->b, v, g->i64, "");
@@ -527,10 +530,9 @@ static LLVMValueRef ex_evarg(struct gl *g, const struct ir_expr *x)
         return LLVMBuildInsertValue(g->b, v, ev_side(g), 1, "");
     }
     case EA_INCONS:
-        return LLVMBuildICmp(
-            g->b, LLVMIntNE,
-            ld(g, g->i8, ev_field(g, offsetof(struct mbx_event, inconsistent)), 1), ci(g->i8, 0),
-            "");
+        return LLVMBuildICmp(g->b, LLVMIntNE,
+                             ld(g, g->i8, ev_field(g, offsetof(struct mbx_event, inconsistent)), 1),
+                             ci(g->i8, 0), "");
     case EA_LEN:
         return ld(g, g->i64, ev_field(g, offsetof(struct mbx_event, len)), 8);
     case EA_PKT:
@@ -540,8 +542,7 @@ static LLVMValueRef ex_evarg(struct gl *g, const struct ir_expr *x)
     case EA_EXTERN: {
         const char *n = root->name;
         LLVMValueRef pl = ev_payload(g);
-        if ((strcmp(n, "http_request") == 0 || strcmp(n, "http_response") == 0) &&
-            x->index == 0)
+        if ((strcmp(n, "http_request") == 0 || strcmp(n, "http_response") == 0) && x->index == 0)
             return pl;
         if (strcmp(n, "file_data") == 0) {
             LLVMValueRef file =
@@ -551,10 +552,13 @@ static LLVMValueRef ex_evarg(struct gl *g, const struct ir_expr *x)
                 return ld(g, g->ptr, gep(g, file, offsetof(struct mbx_http_file_info, tx)), 8);
             case 1:
                 return file;
-            case 2:
-                return mkstr(
-                    g, ld(g, g->ptr, gep(g, pl, offsetof(struct mbx_http_file_data, data)), 8),
-                    ld(g, g->i64, gep(g, pl, offsetof(struct mbx_http_file_data, len)), 8));
+            case 2: {
+                LLVMValueRef d =
+                    ld(g, g->ptr, gep(g, pl, offsetof(struct mbx_http_file_data, data)), 8);
+                LLVMValueRef len =
+                    ld(g, g->i64, gep(g, pl, offsetof(struct mbx_http_file_data, len)), 8);
+                return mkstr(g, d, len);
+            }
             case 3:
                 return ld(g, g->i64, gep(g, pl, offsetof(struct mbx_http_file_data, offset)), 8);
             default:
@@ -578,7 +582,8 @@ static LLVMValueRef str_cmp(struct gl *g, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef an = xv(g, a, 1), bn = xv(g, b, 1);
     LLVMValueRef n = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntULT, an, bn, ""), an, bn, "");
-    LLVMValueRef c = CALL(g, "memcmp", "i:ppl", xv(g, a, 0), xv(g, b, 0), n);
+    LLVMValueRef ap = xv(g, a, 0), bp = xv(g, b, 0);
+    LLVMValueRef c = CALL(g, "memcmp", "i:ppl", ap, bp, n);
     LLVMValueRef gt = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntUGT, an, bn, ""), g->i32, "");
     LLVMValueRef lt = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntULT, an, bn, ""), g->i32, "");
     LLVMValueRef byn = LLVMBuildSub(g->b, gt, lt, "");
@@ -614,8 +619,8 @@ static LLVMIntPredicate pred(enum expr_op op, bool sgn)
 /* a / b or a % b as mbx_div_i64 & co.: 0 (counted) on b == 0; INT by -1 wraps. */
 static LLVMValueRef divmod(struct gl *g, LLVMValueRef a, LLVMValueRef b, bool sgn, bool div)
 {
-    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), zb = newbb(g, "div0"),
-                      nb = newbb(g, "div"), join = newbb(g, "");
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), zb = newbb(g, "div0"), nb = newbb(g, "div"),
+                      join = newbb(g, "");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, b, c64(g, 0), ""), zb, nb);
     LLVMPositionBuilderAtEnd(g->b, zb);
     if (g->fn)
@@ -641,8 +646,8 @@ static LLVMValueRef divmod(struct gl *g, LLVMValueRef a, LLVMValueRef b, bool sg
 
 static LLVMValueRef tcontains(struct gl *g, LLVMValueRef t, LLVMValueRef k)
 {
-    return call_if(g, nonnull(g, t), "mbx_table_contains", "b:pKl",
-                   (LLVMValueRef[]){t, k, g->now}, ci(g->i1, 0));
+    return call_if(g, nonnull(g, t), "mbx_table_contains", "b:pKl", (LLVMValueRef[]){t, k, g->now},
+                   ci(g->i1, 0));
 }
 
 static LLVMValueRef ex_binary(struct gl *g, const struct ir_expr *x)
@@ -654,14 +659,16 @@ static LLVMValueRef ex_binary(struct gl *g, const struct ir_expr *x)
             LLVMValueRef pa = alloca_ty(g, g->i128, "a"), pn = alloca_ty(g, g->i128, "net");
             st(g, ex(g, a), pa, 16);
             st(g, ex(g, b), pn, 16);
-            return CALL(g, "mbx_addr_in_prefix", "b:ppi", pa, pn, ci(g->i32, (uint64_t)b->u.ip.plen));
+            return CALL(g, "mbx_addr_in_prefix", "b:ppi", pa, pn,
+                        ci(g->i32, (uint64_t)b->u.ip.plen));
         }
         LLVMValueRef tv = ex(g, b);
         return tcontains(g, tv, key(g, a, b->table ? b->table->key : a->ty));
     }
     if (x->bop == OP_AND || x->bop == OP_OR) {
         LLVMValueRef l = ex(g, a);
-        LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rb = newbb(g, "rhs"), join = newbb(g, "");
+        LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rb = newbb(g, "rhs"),
+                          join = newbb(g, "");
         if (x->bop == OP_AND)
             LLVMBuildCondBr(g->b, l, rb, join);
         else
@@ -692,12 +699,12 @@ static LLVMValueRef ex_binary(struct gl *g, const struct ir_expr *x)
         }
         if (t == IT_ENDP || t == IT_STREAM) {
             LLVMValueRef lf = xv(g, l, 0), rf = xv(g, r, 0);
-            LLVMValueRef same = LLVMBuildICmp(g->b, LLVMIntEQ, xv(g, l, 1), xv(g, r, 1), "");
-            LLVMValueRef fl = LLVMBuildOr(
-                g->b, LLVMBuildICmp(g->b, LLVMIntEQ, lf, rf, ""),
-                LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, lf, nullp(g), ""),
-                            LLVMBuildICmp(g->b, LLVMIntEQ, rf, nullp(g), ""), ""),
-                "");
+            LLVMValueRef ls = xv(g, l, 1), rs = xv(g, r, 1);
+            LLVMValueRef same = LLVMBuildICmp(g->b, LLVMIntEQ, ls, rs, "");
+            LLVMValueRef e1 = LLVMBuildICmp(g->b, LLVMIntEQ, lf, rf, "");
+            LLVMValueRef e2 = LLVMBuildICmp(g->b, LLVMIntEQ, lf, nullp(g), "");
+            LLVMValueRef e3 = LLVMBuildICmp(g->b, LLVMIntEQ, rf, nullp(g), "");
+            LLVMValueRef fl = LLVMBuildOr(g->b, e1, LLVMBuildOr(g->b, e2, e3, ""), "");
             LLVMValueRef eq = LLVMBuildAnd(g->b, same, fl, "");
             return x->bop == OP_NE ? LLVMBuildNot(g->b, eq, "") : eq;
         }
@@ -766,9 +773,12 @@ static LLVMValueRef str_affix(struct gl *g, LLVMValueRef s, LLVMValueRef x, bool
     LLVMValueRef sn = xv(g, s, 1), xn = xv(g, x, 1);
     LLVMValueRef fits = LLVMBuildICmp(g->b, LLVMIntUGE, sn, xn, "");
     LLVMValueRef n = LLVMBuildSelect(g->b, fits, xn, c64(g, 0), "");
-    LLVMValueRef at = end ? LLVMBuildSelect(g->b, fits, LLVMBuildSub(g->b, sn, xn, ""), c64(g, 0), "")
-                          : c64(g, 0);
-    LLVMValueRef c = CALL(g, "memcmp", "i:ppl", gepv(g, xv(g, s, 0), at), xv(g, x, 0), n);
+    LLVMValueRef at =
+        end ? LLVMBuildSelect(g->b, fits, LLVMBuildSub(g->b, sn, xn, ""), c64(g, 0), "")
+            : c64(g, 0);
+    LLVMValueRef sp = gepv(g, xv(g, s, 0), at);
+    LLVMValueRef xp = xv(g, x, 0);
+    LLVMValueRef c = CALL(g, "memcmp", "i:ppl", sp, xp, n);
     return LLVMBuildAnd(g->b, fits, LLVMBuildICmp(g->b, LLVMIntEQ, c, ci(g->i32, 0), ""), "");
 }
 
@@ -921,12 +931,14 @@ static void sf_set(struct gl *g, LLVMValueRef f, LLVMValueRef s)
     LLVMValueRef n = xv(g, s, 1), max = c64(g, MBX_TABLE_STR_MAX);
     n = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntULT, n, max, ""), n, max, "");
     st(g, n, f, 8);
-    LLVMBuildMemMove(g->b, gep(g, f, 8), 1, xv(g, s, 0), 1, n);
+    LLVMValueRef to = gep(g, f, 8);
+    LLVMBuildMemMove(g->b, to, 1, xv(g, s, 0), 1, n);
 }
 
 static LLVMValueRef sf_get(struct gl *g, LLVMValueRef f)
 {
-    return mkstr(g, gep(g, f, 8), ld(g, g->i64, f, 8));
+    LLVMValueRef b = gep(g, f, 8);
+    return mkstr(g, b, ld(g, g->i64, f, 8));
 }
 
 static LLVMValueRef http_field(struct gl *g, const struct ir_expr *x, LLVMValueRef o)
@@ -954,8 +966,8 @@ static LLVMValueRef http_field(struct gl *g, const struct ir_expr *x, LLVMValueR
     if (strcmp(n, "http_session_response_body_len") == 0)
         return ld(g, g->i64, gep(g, o, offsetof(struct mbx_http_tx, response_body_len)), 8);
     if (strcmp(n, "file_info_name") == 0)
-        return ptr_to_str(
-            g, ld(g, g->ptr, gep(g, o, offsetof(struct mbx_http_file_info, name)), 8));
+        return ptr_to_str(g,
+                          ld(g, g->ptr, gep(g, o, offsetof(struct mbx_http_file_info, name)), 8));
     if (strcmp(n, "file_info_size") == 0)
         return ld(g, g->i64, gep(g, o, offsetof(struct mbx_http_file_info, size)), 8);
     if (strcmp(n, "file_info_gaps") == 0)
@@ -965,21 +977,23 @@ static LLVMValueRef http_field(struct gl *g, const struct ir_expr *x, LLVMValueR
         LLVMValueRef srv = LLVMBuildICmp(
             g->b, LLVMIntEQ, ld(g, g->i32, gep(g, o, offsetof(struct mbx_http_file_info, side)), 4),
             ci(g->i32, MBX_SERVER), "");
-        LLVMValueRef f = LLVMBuildSelect(
-            g->b, srv, gep(g, tx, offsetof(struct mbx_http_tx, content_type)),
-            gep(g, tx, offsetof(struct mbx_http_tx, req_content_type)), "");
+        LLVMValueRef resp = gep(g, tx, offsetof(struct mbx_http_tx, content_type));
+        LLVMValueRef req = gep(g, tx, offsetof(struct mbx_http_tx, req_content_type));
+        LLVMValueRef f = LLVMBuildSelect(g->b, srv, resp, req, "");
         return ptr_to_str(g, f);
     }
     if (strcmp(n, "file_info_state") == 0) {
         LLVMValueRef gaps = mload(g, IT_BOOL, gep(g, o, offsetof(struct mbx_http_file_info, gaps)));
         LLVMValueRef stv = ld(g, g->i32, gep(g, o, offsetof(struct mbx_http_file_info, state)), 4);
+        LLVMValueRef so = cstr(g, "open"), sc = cstr(g, "complete"), st_ = cstr(g, "truncated"),
+                     sg = cstr(g, "gap");
         LLVMValueRef s = LLVMBuildSelect(
-            g->b, LLVMBuildICmp(g->b, LLVMIntEQ, stv, ci(g->i32, MBX_HTTP_FILE_OPEN), ""),
-            cstr(g, "open"), cstr(g, "complete"), "");
+            g->b, LLVMBuildICmp(g->b, LLVMIntEQ, stv, ci(g->i32, MBX_HTTP_FILE_OPEN), ""), so, sc,
+            "");
         s = LLVMBuildSelect(
-            g->b, LLVMBuildICmp(g->b, LLVMIntEQ, stv, ci(g->i32, MBX_HTTP_FILE_TRUNCATED), ""),
-            cstr(g, "truncated"), s, "");
-        s = LLVMBuildSelect(g->b, gaps, cstr(g, "gap"), s, "");
+            g->b, LLVMBuildICmp(g->b, LLVMIntEQ, stv, ci(g->i32, MBX_HTTP_FILE_TRUNCATED), ""), st_,
+            s, "");
+        s = LLVMBuildSelect(g->b, gaps, sg, s, "");
         return ptr_to_str(g, s);
     }
     if (strcmp(n, "file_info_sha256") == 0) {
@@ -994,12 +1008,14 @@ static LLVMValueRef http_field(struct gl *g, const struct ir_expr *x, LLVMValueR
         LLVMValueRef hx = cstr(g, "0123456789abcdef");
         LLVMValueRef sha = gep(g, o, offsetof(struct mbx_http_file_info, sha256));
         for (int i = 0; i < 32; i++) {
-            LLVMValueRef byte = LLVMBuildZExt(g->b, ld(g, g->i8, gep(g, sha, (size_t)i), 1),
-                                              g->i64, "");
+            LLVMValueRef byte =
+                LLVMBuildZExt(g->b, ld(g, g->i8, gep(g, sha, (size_t)i), 1), g->i64, "");
             LLVMValueRef hi = LLVMBuildLShr(g->b, byte, c64(g, 4), "");
             LLVMValueRef lo = LLVMBuildAnd(g->b, byte, c64(g, 15), "");
-            st(g, ld(g, g->i8, gepv(g, hx, hi), 1), gep(g, buf, (size_t)(2 * i)), 1);
-            st(g, ld(g, g->i8, gepv(g, hx, lo), 1), gep(g, buf, (size_t)(2 * i + 1)), 1);
+            LLVMValueRef ch = ld(g, g->i8, gepv(g, hx, hi), 1);
+            st(g, ch, gep(g, buf, (size_t)(2 * i)), 1);
+            LLVMValueRef cl = ld(g, g->i8, gepv(g, hx, lo), 1);
+            st(g, cl, gep(g, buf, (size_t)(2 * i + 1)), 1);
         }
         st(g, ci(g->i8, 0), gep(g, buf, 64), 1);
         LLVMValueRef d = CALL(g, "mbx_str_dup", "s:s", mkstr(g, buf, c64(g, 64)));
@@ -1114,7 +1130,8 @@ static LLVMValueRef ex(struct gl *g, const struct ir_expr *x)
         LLVMValueRef h = alloca_bytes(g, sizeof(struct mbx_half_info), "half");
         zero(g, h, sizeof(struct mbx_half_info));
         call_if(g, nonnull(g, f), "mbx_flow_half", "v:pip", (LLVMValueRef[]){f, side, h}, NULL);
-#define HF(m) ld_uint(g, gep(g, h, offsetof(struct mbx_half_info, m)), FSIZE(struct mbx_half_info, m))
+#define HF(m)                                                                                      \
+    ld_uint(g, gep(g, h, offsetof(struct mbx_half_info, m)), FSIZE(struct mbx_half_info, m))
         switch (x->index) {
         case EF_STATE:
             return HF(state);
@@ -1316,7 +1333,8 @@ static void stmt_out(struct gl *g, const struct ir_stmt *s)
          ev_flow(g));
     if (s->op == Y_ALERT) {
         CALL(g, "mbx_out_object", "v:pp", o, cstr(g, "alert"));
-        CALL(g, "mbx_out_str", "v:ppp", o, cstr(g, "signature"), cstr(g, s->name));
+        LLVMValueRef k = cstr(g, "signature");
+        CALL(g, "mbx_out_str", "v:ppp", o, k, cstr(g, s->name));
     } else {
         CALL(g, "mbx_out_object", "v:pp", o, cstr(g, "log"));
         LLVMValueRef m = ex(g, s->a);
@@ -1324,7 +1342,8 @@ static void stmt_out(struct gl *g, const struct ir_stmt *s)
         p = LLVMBuildSelect(g->b, nonnull(g, p), p, cstr(g, ""), "");
         CALL(g, "mbx_out_strn", "v:pppl", o, cstr(g, "message"), p, xv(g, m, 1));
     }
-    CALL(g, "mbx_out_str", "v:ppp", o, cstr(g, "module"), cstr(g, mod));
+    LLVMValueRef mk = cstr(g, "module");
+    CALL(g, "mbx_out_str", "v:ppp", o, mk, cstr(g, mod));
     CALL(g, "mbx_out_end_object", "v:p", o);
     if (s->nargs > 0) {
         CALL(g, "mbx_out_object", "v:pp", o, cstr(g, "mbx"));
@@ -1372,7 +1391,8 @@ static void store(struct gl *g, const struct ir_stmt *s)
                 v = LLVMBuildZExt(g->b, v, g->i64, "");
             if (s->aop == OP_ADD || s->aop == OP_SUB) {
                 LLVMValueRef old = ld(g, g->i64, slot, 8);
-                v = s->aop == OP_ADD ? LLVMBuildAdd(g->b, old, v, "") : LLVMBuildSub(g->b, old, v, "");
+                v = s->aop == OP_ADD ? LLVMBuildAdd(g->b, old, v, "")
+                                     : LLVMBuildSub(g->b, old, v, "");
             }
             st(g, v, slot, 8);
         }
@@ -1445,7 +1465,8 @@ static void for_table(struct gl *g, const struct ir_stmt *s)
         else if (tb->val == IT_STR || tb->val == IT_BYTES)
             set_local(g, s->index2, ld(g, g->str, vp, 8));
         else if (tb->val == IT_BOOL)
-            set_local(g, s->index2, LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, vp, 8), c64(g, 0), ""));
+            set_local(g, s->index2,
+                      LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, vp, 8), c64(g, 0), ""));
         else
             set_local(g, s->index2, ld(g, g->i64, vp, 8));
     }
@@ -1591,9 +1612,11 @@ static void stmt(struct gl *g, const struct ir_stmt *s)
                 continue;
             if (p->subs[i].direct)
                 set_bit(g, sf, 8, p->subs[i].bit);
-            else
-                call_if(g, nonnull(g, sf), "mbx_flow_subscribe", "i:pi",
-                        (LLVMValueRef[]){sf, ld_slot(g, g->g_sub, i)}, NULL);
+            else {
+                LLVMValueRef id = ld_slot(g, g->g_sub, i);
+                call_if(g, nonnull(g, sf), "mbx_flow_subscribe", "i:pi", (LLVMValueRef[]){sf, id},
+                        NULL);
+            }
         }
         return;
     }
@@ -1601,9 +1624,11 @@ static void stmt(struct gl *g, const struct ir_stmt *s)
         LLVMValueRef f = ev_flow(g);
         if (p->subs[g->fn->sub].direct)
             set_bit(g, f, 0, p->subs[g->fn->sub].bit);
-        else
-            call_if(g, nonnull(g, f), "mbx_flow_unsubscribe", "i:pi",
-                    (LLVMValueRef[]){f, ld_slot(g, g->g_sub, g->fn->sub)}, NULL);
+        else {
+            LLVMValueRef id = ld_slot(g, g->g_sub, g->fn->sub);
+            call_if(g, nonnull(g, f), "mbx_flow_unsubscribe", "i:pi", (LLVMValueRef[]){f, id},
+                    NULL);
+        }
         return;
     }
     }
@@ -1731,8 +1756,9 @@ static void state_fns(struct gl *g)
     g->fn = NULL;
     fn_begin(g, g->g_fsfn);
     LLVMValueRef f = LLVMGetParam(g->fv, 0);
-    LLVMValueRef x = call_if(g, nonnull(g, f), "mbx_flow_ext", "p:pi",
-                             (LLVMValueRef[]){f, ld(g, g->i32, g->g_slot, 4)}, nullp(g));
+    LLVMValueRef slot = ld(g, g->i32, g->g_slot, 4);
+    LLVMValueRef x =
+        call_if(g, nonnull(g, f), "mbx_flow_ext", "p:pi", (LLVMValueRef[]){f, slot}, nullp(g));
     fn_end(g, LLVMBuildSelect(g->b, nonnull(g, x), x, none, ""));
     for (int i = 0; i < p->nmodules; i++) {
         const struct ir_module *m = &p->modules[i];
@@ -1905,7 +1931,8 @@ static LLVMValueRef http_attach(struct gl *g, const struct ir_module *m, LLVMVal
             fail(g, "an std.http event with no C binding");
             continue;
         }
-        st(g, CALL(g, f, "i:p", h), gep(g, LLVMGetParam(at, 1), (size_t)k * 4), 4);
+        LLVMValueRef id = CALL(g, f, "i:p", h);
+        st(g, id, gep(g, LLVMGetParam(at, 1), (size_t)k * 4), 4);
     }
     fn_end(g, ci(g->i32, 0));
     *detach = LLVMAddFunction(g->m, "g_http_detach", LLVMFunctionType(g->vt, NULL, 0, 0));
@@ -2180,7 +2207,8 @@ static void registration(struct gl *g)
         PUTI(g, pr, struct mbx_program, flow_state, g->fs_size);
         PUTP(g, pr, struct mbx_program, flow_slot, g->g_slot);
     }
-    LLVMValueRef r = CALL(g, "mbx_main", "i:ipp", LLVMGetParam(mainf, 0), LLVMGetParam(mainf, 1), pr);
+    LLVMValueRef r =
+        CALL(g, "mbx_main", "i:ipp", LLVMGetParam(mainf, 0), LLVMGetParam(mainf, 1), pr);
     fn_end(g, r);
 }
 
@@ -2207,15 +2235,15 @@ static LLVMTargetMachineRef target_machine(char **triple_out)
         LLVMDisposeMessage(triple);
         return NULL;
     }
-    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, "x86-64", "", LLVMCodeGenLevelDefault,
-                                                      LLVMRelocPIC, LLVMCodeModelDefault);
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
+        t, triple, "x86-64", "", LLVMCodeGenLevelDefault, LLVMRelocPIC, LLVMCodeModelDefault);
     *triple_out = triple;
     return tm;
 }
 
 /* Build and verify the module of p; NULL after a message. */
-static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c, LLVMTargetMachineRef tm,
-                                  const char *triple)
+static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
+                                  LLVMTargetMachineRef tm, const char *triple)
 {
     struct gl g0 = {.p = p, .c = c}, *g = &g0;
     g->m = LLVMModuleCreateWithNameInContext(p->name, c);
@@ -2234,7 +2262,8 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c, LLV
     g->i128 = LLVMInt128TypeInContext(c);
     g->ptr = LLVMPointerTypeInContext(c, 0);
     g->vt = LLVMVoidTypeInContext(c);
-    LLVMTypeRef sf[2] = {g->ptr, g->i64}, ef[2] = {g->ptr, g->i32}, kf[3] = {g->i64, g->ptr, g->i64};
+    LLVMTypeRef sf[2] = {g->ptr, g->i64}, ef[2] = {g->ptr, g->i32},
+                kf[3] = {g->i64, g->ptr, g->i64};
     g->str = LLVMStructTypeInContext(c, sf, 2, 0);
     g->endp = LLVMStructTypeInContext(c, ef, 2, 0);
     g->tkey = LLVMStructTypeInContext(c, kf, 3, 0);
@@ -2261,7 +2290,8 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c, LLV
         g->tbl[i] = global(g, g->ptr, name, NULL);
     }
     g->g_ev = global(g, LLVMArrayType2(g->i32, (uint64_t)p->nslots), "g_ev", NULL);
-    g->g_sub = global(g, LLVMArrayType2(g->i32, (uint64_t)(p->nsubs ? p->nsubs : 1)), "g_sub", NULL);
+    g->g_sub =
+        global(g, LLVMArrayType2(g->i32, (uint64_t)(p->nsubs ? p->nsubs : 1)), "g_sub", NULL);
     for (int i = 0; i < p->nfuncs; i++)
         g->fns[i] = func_decl(g, p->funcs[i]);
     state_fns(g);
