@@ -2268,7 +2268,17 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     g->endp = LLVMStructTypeInContext(c, ef, 2, 0);
     g->tkey = LLVMStructTypeInContext(c, kf, 3, 0);
 
-    size_t nm = (size_t)p->nmodules + 1;
+    for (int i = 0; i < p->nmodules; i++) {
+        /* stdlib modules whose C binding only the C back end has */
+        const char *n = p->modules[i].name;
+        if (p->modules[i].is_extern && !p->modules[i].is_std_http &&
+            (strcmp(n, "av_scanner") == 0 || strcmp(n, "http_eve") == 0)) {
+            char what[200];
+            snprintf(what, sizeof(what), "the stdlib extern module %s (its C binding)", n);
+            fail(g, what);
+        }
+    }
+        size_t nm = (size_t)p->nmodules + 1;
     g->cfg = calloc((size_t)p->nconfigs + 1, sizeof(*g->cfg));
     g->tbl = calloc((size_t)p->ntables + 1, sizeof(*g->tbl));
     g->fns = calloc((size_t)p->nfuncs + 1, sizeof(*g->fns));

@@ -88,4 +88,7 @@ for src in "$BE"/emit/*.mbx; do
     [ "$name" = misc ] && sets=";--set dns.period=100ms"
     same "emit_$name" "$src" "" "$sets"
 done
+for src in "$(dirname "$0")"/golden/*.mbx; do
+    same "golden_$(basename "$src" .mbx)" "$src" "" ""
+done
 finish
