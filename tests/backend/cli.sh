@@ -73,7 +73,8 @@ grep -q "^hint: extern modules and extern fns are written in C" "$TMP/err" &&
 rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.c)$/\1/p' "$TMP/err")"
 "$MBXC" emit-c "$PS" > "$TMP/ps.c" && grep -q "int main(int argc, char \*\*argv)" "$TMP/ps.c" &&
     pass "emit-c prints the program" || fail "emit-c"
-expect 2 "not implemented"                  "$MBXC" emit-llvm "$PS"
+"$MBXC" emit-llvm "$PS" > "$TMP/ps.ll" && grep -q "^define i32 @main(" "$TMP/ps.ll" &&
+    pass "emit-llvm prints the LLVM module" || fail "emit-llvm"
 "$MBXC" -I "$TMP" emit-c "$PS" -o "$TMP/ps2.c" && cmp -s "$TMP/ps.c" "$TMP/ps2.c" &&
     pass "options before the command (-I DIR emit-c)" || fail "options before emit-c"
 "$MBXC" emit-c --dump-after=lower "$PS" > "$TMP/ir.txt" &&
