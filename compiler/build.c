@@ -305,13 +305,14 @@ static void print_file(const char *path, FILE *to, int max_lines)
 }
 
 /* The install prefix: $MBX_PREFIX, or the directory above the one holding this mbxc
- * when it has lib/libmbx.a, or the prefix configured at build time. */
-static void b_prefix(char *out, size_t n)
+ * when it has lib/libmbx.a, or the prefix configured at build time.  Returns true
+ * when mbxc runs from an install prefix (bin/mbxc beside lib/libmbx.a). */
+static bool b_prefix(char *out, size_t n)
 {
     const char *env = getenv("MBX_PREFIX");
     if (env && *env) {
         snprintf(out, n, "%s", env);
-        return;
+        return false;
     }
     char exe[512];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -327,10 +328,11 @@ static void b_prefix(char *out, size_t n)
         snprintf(lib, sizeof(lib), "%s/lib/libmbx.a", exe);
         if (file_exists(lib)) {
             snprintf(out, n, "%s", exe);
-            return;
+            return true;
         }
     }
     snprintf(out, n, "%s", MBXC_PREFIX);
+    return false;
 }
 
 int build_main(int argc, char **argv)
@@ -379,20 +381,21 @@ int build_main(int argc, char **argv)
         return 3;
     }
 
-    /* libmbx: the build tree this mbxc came from, else the prefix mbxc is installed
-     * in (bin/..), else the configured install prefix; MBX_PREFIX overrides */
-    bool bt = file_exists(MBXC_BT_LIBMBX) && getenv("MBX_PREFIX") == NULL;
+    /* libmbx: the prefix this mbxc is installed in (bin/..), else the build tree it
+     * came from, else the configured install prefix; MBX_PREFIX overrides */
     char prefix[512];
-    b_prefix(prefix, sizeof(prefix));
+    bool installed = b_prefix(prefix, sizeof(prefix));
+    bool bt = !installed && file_exists(MBXC_BT_LIBMBX) && getenv("MBX_PREFIX") == NULL;
     const char *cc = getenv("CC");
     if (cc == NULL || *cc == 0)
         cc = "cc";
-    char inc1[600], inc2[600], lhttp[600], lmbx[600], opath[64];
+    char inc1[600], inc2[600], lhttp[600], lav[600], lmbx[600], opath[64];
     snprintf(inc1, sizeof(inc1), "-I%s%s", bt ? MBXC_BT_INCLUDE : prefix, bt ? "" : "/include");
     snprintf(inc2, sizeof(inc2), "-I%s%s", bt ? MBXC_BT_STDLIB_INCLUDE : prefix,
              bt ? "" : "/include");
     snprintf(lhttp, sizeof(lhttp), "%s%s", bt ? MBXC_BT_LIBHTTP : prefix,
              bt ? "" : "/lib/libmbxstd_http.a");
+    snprintf(lav, sizeof(lav), "%s%s", bt ? MBXC_BT_LIBAV : prefix, bt ? "" : "/lib/libmbxstd_av.a");
     snprintf(lmbx, sizeof(lmbx), "%s%s", bt ? MBXC_BT_LIBMBX : prefix, bt ? "" : "/lib/libmbx.a");
     snprintf(opath, sizeof(opath), "%s/program.o", dir);
     if (!file_exists(lmbx)) {
@@ -400,6 +403,16 @@ int build_main(int argc, char **argv)
                 "mbxc build: cannot find libmbx: no %s (set MBX_PREFIX to the prefix "
                 "libmbx is installed in)\n",
                 lmbx);
+        unlink(cpath);
+        rmdir(dir);
+        mbxc_fini(&mc);
+        return 2;
+    }
+    if (p->uses_std_av && !file_exists(lav)) {
+        fprintf(stderr,
+                "mbxc build: the program uses std.av but its C module is missing (it needs "
+                "Hyperscan): no %s\n",
+                lav[0] ? lav : "libmbxstd_av.a");
         unlink(cpath);
         rmdir(dir);
         mbxc_fini(&mc);
@@ -458,12 +471,18 @@ int build_main(int argc, char **argv)
     cmd_add(&l, opath);
     for (int i = 0; i < o.nextra; i++)
         cmd_add(&l, o.extra[i]);
+    if (p->uses_std_av)
+        cmd_add(&l, lav); /* before std.http: av_scanner subscribes its file events */
     if (p->uses_std_http)
         cmd_add(&l, lhttp);
     cmd_add(&l, lmbx);
-    char libflags[4096];
+    char libflags[4096], hsflags[256];
     snprintf(libflags, sizeof(libflags), "%s", MBXC_LIBS);
     cmd_add_words(&l, libflags);
+    if (p->uses_std_av) {
+        snprintf(hsflags, sizeof(hsflags), "%s", MBXC_HS_LIBS);
+        cmd_add_words(&l, hsflags);
+    }
     if (cmd_run(&l, log) != 0) {
         fprintf(stderr,
                 "mbxc build: linking %s failed (the generated C compiled; it is kept "

@@ -1607,10 +1607,29 @@ static void decl_payloads(struct cg *g)
 static void decl_externs(struct cg *g)
 {
     const struct ir_prog *p = g->p;
+    if (p->uses_std_http)
+        out(g, "\nstatic mbx_http *g_http; /* std.http's module, attached first */\n");
     for (int i = 0; i < p->nmodules; i++) {
         const struct ir_module *m = &p->modules[i];
         if (!m->is_extern)
             continue;
+        if (m->is_std_http_eve) {
+            out(g, "\n/* extern module %s: std.http's EVE writer, switched on in http_parser's "
+                   "options */\n", m->name);
+            out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
+                   "    (void)e;\n    (void)ids;\n    return 0;\n}\n", m->name);
+            out(g, "static void mbx_ext_%s_detach(void)\n{\n}\n", m->name);
+            continue;
+        }
+        if (m->is_std_av) {
+            out(g, "\n/* extern module %s: std.av's scanner over std.http's files "
+                   "(mbx_av_http.h) */\n", m->name);
+            out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
+                   "    return mbx_av_http_attach(e, g_http, NULL, 0, &ids[0]);\n}\n", m->name);
+            out(g, "static void mbx_ext_%s_detach(void)\n{\n    mbx_av_http_detach();\n}\n",
+                m->name);
+            continue;
+        }
         if (!m->is_std_http) {
             out(g, "\n/* extern module %s: its C side */\n", m->name);
             out(g, "int mbx_ext_%s_attach(mbx_engine *e, int *ids);\n", m->name);
@@ -1625,11 +1644,12 @@ static void decl_externs(struct cg *g)
                 files = true;
         }
         out(g, "\n/* extern module %s: std.http's C module (mbx_http.h) */\n", m->name);
-        out(g, "static mbx_http *g_http;\n");
         out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n", m->name);
         out(g, "    struct mbx_http_options opts;\n");
         out(g, "    memset(&opts, 0, sizeof(opts));\n");
-        out(g, "    opts.bodies = %s;\n", files ? "true" : "false");
+        out(g, "    opts.bodies = %s;\n", files || p->http_eve || p->uses_std_av ? "true" : "false");
+        if (p->http_eve)
+            out(g, "    opts.eve_http = true;\n    opts.eve_fileinfo = true;\n");
         out(g, "    g_http = mbx_http_attach(e, &opts);\n");
         out(g, "    if (g_http == NULL)\n        return -(errno ? errno : ENOMEM);\n");
         for (int k = 0; k < m->nexports; k++) {
@@ -1820,10 +1840,11 @@ static void registration(struct cg *g)
         out(g, "};\n");
     }
     if (next) {
+        /* std.http's parser first: std.av's scanner attaches to it */
         out(g, "static const struct mbx_prog_extern g_externs[] = {\n");
-        for (int i = 0; i < p->nmodules; i++) {
-            const struct ir_module *m = &p->modules[i];
-            if (!m->is_extern)
+        for (int j = 0; j < 2 * p->nmodules; j++) {
+            const struct ir_module *m = &p->modules[j % p->nmodules];
+            if (!m->is_extern || m->is_std_http != (j < p->nmodules))
                 continue;
             out(g, "    {\"%s\", mbx_ext_%s_attach, mbx_ext_%s_detach, ", m->name, m->name,
                 m->name);
@@ -1914,6 +1935,8 @@ static int cgc_emit(const struct ir_prog *p, FILE *o)
             "#include \"mbx.h\"\n");
     if (p->uses_std_http)
         out(&g, "#include \"mbx_http.h\"\n");
+    if (p->uses_std_av)
+        out(&g, "#include \"mbx_av_http.h\"\n");
     out(&g, "\n%s", prelude);
     decl_configs(&g);
     if (p->ntables) {

@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef MBX_STDLIB_INSTALL_DIR
 #define MBX_STDLIB_INSTALL_DIR "/usr/local/share/mbx/stdlib"
@@ -15,13 +17,37 @@
 #define MBX_STDLIB_SOURCE_DIR "stdlib"
 #endif
 
+/* The stdlib of the prefix this mbxc runs from (bin/mbxc ->
+ * share/mbx/stdlib/prelude.mbx), so that an installed tree may be moved; else
+ * the one configured at build time. */
+static const char *stdlib_install_dir(void)
+{
+    static char dir[600];
+    char exe[512];
+    struct stat st;
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return MBX_STDLIB_INSTALL_DIR;
+    exe[len] = 0;
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(exe, '/');
+        if (slash == NULL)
+            return MBX_STDLIB_INSTALL_DIR;
+        *slash = 0;
+    }
+    char prelude[700];
+    snprintf(dir, sizeof(dir), "%s/share/mbx/stdlib", exe);
+    snprintf(prelude, sizeof(prelude), "%s/prelude.mbx", dir);
+    return stat(prelude, &st) == 0 ? dir : MBX_STDLIB_INSTALL_DIR;
+}
+
 void mbxc_init(struct mbxc *mc, FILE *diag_out)
 {
     memset(mc, 0, sizeof(*mc));
     arena_init(&mc->arena);
     diag_init(&mc->diag, &mc->arena, diag_out);
     mc->units_tail = &mc->units;
-    mc->stdlib_dirs[0] = MBX_STDLIB_INSTALL_DIR;
+    mc->stdlib_dirs[0] = stdlib_install_dir();
     mc->stdlib_dirs[1] = MBX_STDLIB_SOURCE_DIR;
     mc->dump_out = stdout;
     mc->nstd_cache = -1;

@@ -229,7 +229,9 @@ struct ir_module {
     /* externs */
     struct ir_event **exports; /* events it exports, in export order */
     int nexports;
-    bool is_std_http; /* std.http's http_parser (C binding mbx_http_*) */
+    bool is_std_http;     /* std.http's http_parser (C binding mbx_http_*) */
+    bool is_std_http_eve; /* std.http's http_eve: http_parser writes its EVE records */
+    bool is_std_av;       /* std.av's av_scanner (C binding mbx_av_http_*) */
 };
 
 struct ir_sub {
@@ -268,6 +270,8 @@ struct ir_prog {
     int nfuncs;
     int nbits;          /* per-flow bits used by direct subscriptions (<= 64) */
     bool uses_std_http; /* link mbxstd_http */
+    bool uses_std_av;   /* link mbxstd_av and Hyperscan */
+    bool http_eve;      /* http_eve is a member: http_parser writes EVE http/fileinfo */
 };
 
 /* Build the IR of a checked program (mc after mbxc_check with 0 errors).

@@ -1345,6 +1345,12 @@ struct ir_prog *lower_program(struct mbxc *mc)
             m->is_std_http = true;
             p->uses_std_http = true;
         }
+        if (m->is_extern && strcmp(d->name, "http_eve") == 0 && d->unit &&
+            strcmp(d->unit->name, "std.http") == 0)
+            m->is_std_http_eve = p->http_eve = true;
+        if (m->is_extern && strcmp(d->name, "av_scanner") == 0 && d->unit &&
+            strcmp(d->unit->name, "std.av") == 0)
+            m->is_std_av = p->uses_std_av = true;
     }
     /* configs and tables first: handlers of any member may only name their own, but
      * item indexes must exist before any body is lowered */

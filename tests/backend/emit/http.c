@@ -220,8 +220,9 @@ G_INLINE void g_out_keys(mbx_table *t, struct mbx_out *o, const char *k, mbx_tim
     }
 }
 
+static mbx_http *g_http; /* std.http's module, attached first */
+
 /* extern module http_parser: std.http's C module (mbx_http.h) */
-static mbx_http *g_http;
 static int mbx_ext_http_parser_attach(mbx_engine *e, int *ids)
 {
     struct mbx_http_options opts;

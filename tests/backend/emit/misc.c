@@ -250,8 +250,9 @@ static struct st_uri_watch *g_st_uri_watch(mbx_flow *f)
     return s;
 }
 
+static mbx_http *g_http; /* std.http's module, attached first */
+
 /* extern module http_parser: std.http's C module (mbx_http.h) */
-static mbx_http *g_http;
 static int mbx_ext_http_parser_attach(mbx_engine *e, int *ids)
 {
     struct mbx_http_options opts;
