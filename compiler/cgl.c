@@ -56,7 +56,12 @@ struct gl {
     LLVMValueRef g_ev, g_sub, g_slot, g_fsfn, g_http;
     LLVMValueRef http_at, http_de; /* std.http's attach and detach */
     int nstr;                      /* string constants */
-    int failed;                    /* an IR form with no translation */
+    struct gstr {
+        char *s; /* a copy of its bytes */
+        size_t n;
+        LLVMValueRef v; /* its global */
+    } * strs;           /* one global per distinct string */
+    int failed;         /* an IR form with no translation */
 };
 
 static void fail(struct gl *g, const char *what)
@@ -245,6 +250,15 @@ static LLVMValueRef phi2(struct gl *g, LLVMTypeRef t, LLVMValueRef a, LLVMBasicB
 /* A private constant C string (NUL-terminated, n bytes before it). */
 static LLVMValueRef cstrn(struct gl *g, const char *s, size_t n)
 {
+    for (int i = 0; i < g->nstr; i++)
+        if (g->strs[i].n == n && memcmp(g->strs[i].s, s, n) == 0)
+            return g->strs[i].v;
+    if ((g->nstr & (g->nstr - 1)) == 0) { /* 0, 1, 2, 4 ...: grow */
+        struct gstr *t = realloc(g->strs, (size_t)(g->nstr ? 2 * g->nstr : 1) * sizeof(*t));
+        if (t == NULL)
+            abort();
+        g->strs = t;
+    }
     char name[32];
     snprintf(name, sizeof(name), ".s%d", g->nstr++);
     LLVMValueRef init = LLVMConstStringInContext(g->c, s, (unsigned)n, 0);
@@ -254,6 +268,11 @@ static LLVMValueRef cstrn(struct gl *g, const char *s, size_t n)
     LLVMSetLinkage(v, LLVMPrivateLinkage);
     LLVMSetUnnamedAddress(v, LLVMGlobalUnnamedAddr);
     LLVMSetAlignment(v, 1);
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, s, n);
+    g->strs[g->nstr - 1] = (struct gstr){copy, n, v};
     return v;
 }
 
@@ -2278,7 +2297,7 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
             fail(g, what);
         }
     }
-        size_t nm = (size_t)p->nmodules + 1;
+    size_t nm = (size_t)p->nmodules + 1;
     g->cfg = calloc((size_t)p->nconfigs + 1, sizeof(*g->cfg));
     g->tbl = calloc((size_t)p->ntables + 1, sizeof(*g->tbl));
     g->fns = calloc((size_t)p->nfuncs + 1, sizeof(*g->fns));
@@ -2321,6 +2340,9 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     free(g->raisers);
     free(g->stget);
     free(g->stoff);
+    for (int i = 0; i < g->nstr; i++)
+        free(g->strs[i].s);
+    free(g->strs);
     if (g->failed) {
         LLVMDisposeModule(g->m);
         return NULL;

@@ -10,55 +10,38 @@ target triple = "x86_64-pc-linux-gnu"
 @g_ev = internal global [11 x i32] zeroinitializer, align 16
 @g_sub = internal global [2 x i32] zeroinitializer, align 16
 @.s0 = private unnamed_addr constant [6 x i8] c"alert\00", align 1
-@.s1 = private unnamed_addr constant [6 x i8] c"alert\00", align 1
-@.s2 = private unnamed_addr constant [10 x i8] c"signature\00", align 1
-@.s3 = private unnamed_addr constant [11 x i8] c"small.busy\00", align 1
-@.s4 = private unnamed_addr constant [7 x i8] c"module\00", align 1
-@.s5 = private unnamed_addr constant [6 x i8] c"small\00", align 1
-@.s6 = private unnamed_addr constant [4 x i8] c"mbx\00", align 1
-@.s7 = private unnamed_addr constant [7 x i8] c"client\00", align 1
-@.s8 = private unnamed_addr constant [2 x i8] c"n\00", align 1
-@.s9 = private unnamed_addr constant [6 x i8] c"ratio\00", align 1
-@.s10 = private unnamed_addr constant [4 x i8] c"tag\00", align 1
-@.s11 = private unnamed_addr constant [1 x i8] zeroinitializer, align 1
-@.s12 = private unnamed_addr constant [5 x i8] c"long\00", align 1
-@.s13 = private unnamed_addr constant [11 x i8] c"HTTP/1.1 2\00", align 1
-@.s14 = private unnamed_addr constant [4 x i8] c"log\00", align 1
-@.s15 = private unnamed_addr constant [4 x i8] c"log\00", align 1
-@.s16 = private unnamed_addr constant [9 x i8] c"response\00", align 1
-@.s17 = private unnamed_addr constant [1 x i8] zeroinitializer, align 1
-@.s18 = private unnamed_addr constant [8 x i8] c"message\00", align 1
-@.s19 = private unnamed_addr constant [7 x i8] c"module\00", align 1
-@.s20 = private unnamed_addr constant [6 x i8] c"small\00", align 1
-@.s21 = private unnamed_addr constant [4 x i8] c"mbx\00", align 1
-@.s22 = private unnamed_addr constant [5 x i8] c"port\00", align 1
-@.s23 = private unnamed_addr constant [4 x i8] c"age\00", align 1
-@.s24 = private unnamed_addr constant [4 x i8] c"log\00", align 1
-@.s25 = private unnamed_addr constant [4 x i8] c"log\00", align 1
-@.s26 = private unnamed_addr constant [5 x i8] c"tick\00", align 1
-@.s27 = private unnamed_addr constant [1 x i8] zeroinitializer, align 1
-@.s28 = private unnamed_addr constant [8 x i8] c"message\00", align 1
-@.s29 = private unnamed_addr constant [7 x i8] c"module\00", align 1
-@.s30 = private unnamed_addr constant [6 x i8] c"small\00", align 1
-@.s31 = private unnamed_addr constant [4 x i8] c"Web\00", align 1
+@.s1 = private unnamed_addr constant [10 x i8] c"signature\00", align 1
+@.s2 = private unnamed_addr constant [11 x i8] c"small.busy\00", align 1
+@.s3 = private unnamed_addr constant [7 x i8] c"module\00", align 1
+@.s4 = private unnamed_addr constant [6 x i8] c"small\00", align 1
+@.s5 = private unnamed_addr constant [4 x i8] c"mbx\00", align 1
+@.s6 = private unnamed_addr constant [7 x i8] c"client\00", align 1
+@.s7 = private unnamed_addr constant [2 x i8] c"n\00", align 1
+@.s8 = private unnamed_addr constant [6 x i8] c"ratio\00", align 1
+@.s9 = private unnamed_addr constant [4 x i8] c"tag\00", align 1
+@.s10 = private unnamed_addr constant [1 x i8] zeroinitializer, align 1
+@.s11 = private unnamed_addr constant [5 x i8] c"long\00", align 1
+@.s12 = private unnamed_addr constant [11 x i8] c"HTTP/1.1 2\00", align 1
+@.s13 = private unnamed_addr constant [4 x i8] c"log\00", align 1
+@.s14 = private unnamed_addr constant [9 x i8] c"response\00", align 1
+@.s15 = private unnamed_addr constant [8 x i8] c"message\00", align 1
+@.s16 = private unnamed_addr constant [5 x i8] c"port\00", align 1
+@.s17 = private unnamed_addr constant [4 x i8] c"age\00", align 1
+@.s18 = private unnamed_addr constant [5 x i8] c"tick\00", align 1
+@.s19 = private unnamed_addr constant [4 x i8] c"Web\00", align 1
 @g_modules = internal global [16 x i8] zeroinitializer, align 16
-@.s32 = private unnamed_addr constant [6 x i8] c"small\00", align 1
 @g_configs = internal global [64 x i8] zeroinitializer, align 16
-@.s33 = private unnamed_addr constant [6 x i8] c"small\00", align 1
-@.s34 = private unnamed_addr constant [6 x i8] c"limit\00", align 1
-@.s35 = private unnamed_addr constant [6 x i8] c"small\00", align 1
-@.s36 = private unnamed_addr constant [4 x i8] c"tag\00", align 1
+@.s20 = private unnamed_addr constant [6 x i8] c"limit\00", align 1
 @g_tables = internal global [56 x i8] zeroinitializer, align 16
-@.s37 = private unnamed_addr constant [11 x i8] c"small.seen\00", align 1
+@.s21 = private unnamed_addr constant [11 x i8] c"small.seen\00", align 1
 @g_expire_0 = internal global i64 0, align 16
 @g_externs = internal global [40 x i8] zeroinitializer, align 16
 @g_events = internal global [24 x i8] zeroinitializer, align 16
-@.s38 = private unnamed_addr constant [12 x i8] c"server_data\00", align 1
+@.s22 = private unnamed_addr constant [12 x i8] c"server_data\00", align 1
 @g_subs = internal global [64 x i8] zeroinitializer, align 16
 @g_timers = internal global [24 x i8] zeroinitializer, align 16
 @g_period_0 = internal global i64 0, align 16
 @g_prog = internal global [152 x i8] zeroinitializer, align 16
-@.s39 = private unnamed_addr constant [6 x i8] c"small\00", align 1
 
 define internal void @h_small_1(ptr %0, ptr %1) {
 entry:
@@ -194,11 +177,11 @@ then:                                             ; preds = %65
   %70 = getelementptr i8, ptr %0, i64 16
   %71 = load ptr, ptr %70, align 8
   call void @mbx_out_begin(ptr %69, i64 %5, ptr @.s0, ptr %71)
-  call void @mbx_out_object(ptr %69, ptr @.s1)
-  call void @mbx_out_str(ptr %69, ptr @.s2, ptr @.s3)
-  call void @mbx_out_str(ptr %69, ptr @.s4, ptr @.s5)
+  call void @mbx_out_object(ptr %69, ptr @.s0)
+  call void @mbx_out_str(ptr %69, ptr @.s1, ptr @.s2)
+  call void @mbx_out_str(ptr %69, ptr @.s3, ptr @.s4)
   call void @mbx_out_end_object(ptr %69)
-  call void @mbx_out_object(ptr %69, ptr @.s6)
+  call void @mbx_out_object(ptr %69, ptr @.s5)
   %72 = load ptr, ptr %2, align 16
   %73 = insertvalue { ptr, i32 } undef, ptr %72, 0
   %74 = insertvalue { ptr, i32 } %73, i32 0, 1
@@ -226,7 +209,7 @@ endif:                                            ; preds = %142, %65
 85:                                               ; preds = %83, %80
   %86 = phi i128 [ 0, %80 ], [ %84, %83 ]
   store i128 %86, ptr %addr3, align 16
-  call void @mbx_out_addr(ptr %69, ptr @.s7, ptr %addr3)
+  call void @mbx_out_addr(ptr %69, ptr @.s6, ptr %addr3)
   %87 = load ptr, ptr @tb_small_seen, align 8
   %88 = load ptr, ptr %2, align 16
   %89 = insertvalue { ptr, i32 } undef, ptr %88, 0
@@ -267,7 +250,7 @@ endif:                                            ; preds = %142, %65
 
 109:                                              ; preds = %107, %101
   %110 = phi i64 [ 0, %101 ], [ %108, %107 ]
-  call void @mbx_out_int(ptr %69, ptr @.s8, i64 %110)
+  call void @mbx_out_int(ptr %69, ptr @.s7, i64 %110)
   %111 = load ptr, ptr @tb_small_seen, align 8
   %112 = load ptr, ptr %2, align 16
   %113 = insertvalue { ptr, i32 } undef, ptr %112, 0
@@ -326,20 +309,20 @@ div:                                              ; preds = %133
 
 142:                                              ; preds = %div, %div0
   %143 = phi i64 [ 0, %div0 ], [ %141, %div ]
-  call void @mbx_out_int(ptr %69, ptr @.s9, i64 %143)
+  call void @mbx_out_int(ptr %69, ptr @.s8, i64 %143)
   %144 = load { ptr, i64 }, ptr @cfg_small_tag, align 8
   %145 = extractvalue { ptr, i64 } %144, 0
   %146 = extractvalue { ptr, i64 } %144, 1
   %147 = call { ptr, i64 } @mbx_str_lower(ptr %145, i64 %146)
   %148 = extractvalue { ptr, i64 } %147, 0
   %149 = icmp ne ptr %148, null
-  %150 = select i1 %149, ptr %148, ptr @.s11
+  %150 = select i1 %149, ptr %148, ptr @.s10
   %151 = extractvalue { ptr, i64 } %147, 1
-  call void @mbx_out_strn(ptr %69, ptr @.s10, ptr %150, i64 %151)
+  call void @mbx_out_strn(ptr %69, ptr @.s9, ptr %150, i64 %151)
   %152 = load { ptr, i64 }, ptr @cfg_small_tag, align 8
   %153 = extractvalue { ptr, i64 } %152, 1
   %154 = icmp sgt i64 %153, 2
-  call void @mbx_out_bool(ptr %69, ptr @.s12, i1 %154)
+  call void @mbx_out_bool(ptr %69, ptr @.s11, i1 %154)
   call void @mbx_out_end_object(ptr %69)
   call void @mbx_out_end(ptr %69)
   br label %endif
@@ -404,19 +387,19 @@ body:                                             ; preds = %entry
   %15 = load { ptr, i32 }, ptr %3, align 16
   %16 = extractvalue { ptr, i32 } %15, 0
   %17 = extractvalue { ptr, i32 } %15, 1
-  %18 = call i1 @mbx_gen_stream_starts_with(ptr %0, ptr %16, i32 %17, ptr @.s13, i64 10)
+  %18 = call i1 @mbx_gen_stream_starts_with(ptr %0, ptr %16, i32 %17, ptr @.s12, i64 10)
   br i1 %18, label %match, label %nomatch
 
 match:                                            ; preds = %body
   %19 = call ptr @mbx_engine_output(ptr %5)
   %20 = getelementptr i8, ptr %0, i64 16
   %21 = load ptr, ptr %20, align 8
-  call void @mbx_out_begin(ptr %19, i64 %6, ptr @.s14, ptr %21)
-  call void @mbx_out_object(ptr %19, ptr @.s15)
-  call void @mbx_out_strn(ptr %19, ptr @.s18, ptr @.s16, i64 8)
-  call void @mbx_out_str(ptr %19, ptr @.s19, ptr @.s20)
+  call void @mbx_out_begin(ptr %19, i64 %6, ptr @.s13, ptr %21)
+  call void @mbx_out_object(ptr %19, ptr @.s13)
+  call void @mbx_out_strn(ptr %19, ptr @.s15, ptr @.s14, i64 8)
+  call void @mbx_out_str(ptr %19, ptr @.s3, ptr @.s4)
   call void @mbx_out_end_object(ptr %19)
-  call void @mbx_out_object(ptr %19, ptr @.s21)
+  call void @mbx_out_object(ptr %19, ptr @.s5)
   %22 = load ptr, ptr %2, align 16
   %23 = insertvalue { ptr, i32 } undef, ptr %22, 0
   %24 = insertvalue { ptr, i32 } %23, i32 0, 1
@@ -435,7 +418,7 @@ nomatch:                                          ; preds = %body
 30:                                               ; preds = %28, %match
   %31 = phi i16 [ 0, %match ], [ %29, %28 ]
   %32 = zext i16 %31 to i64
-  call void @mbx_out_uint(ptr %19, ptr @.s22, i64 %32)
+  call void @mbx_out_uint(ptr %19, ptr @.s16, i64 %32)
   %33 = load ptr, ptr %2, align 16
   %34 = icmp ne ptr %33, null
   br i1 %34, label %35, label %37
@@ -457,7 +440,7 @@ nomatch:                                          ; preds = %body
 43:                                               ; preds = %41, %37
   %44 = phi i64 [ 0, %37 ], [ %42, %41 ]
   %45 = sub i64 %38, %44
-  call void @mbx_gen_out_duration(ptr %19, ptr @.s23, i64 %45)
+  call void @mbx_gen_out_duration(ptr %19, ptr @.s17, i64 %45)
   call void @mbx_out_end_object(ptr %19)
   call void @mbx_out_end(ptr %19)
   ret void
@@ -470,10 +453,10 @@ entry:
 body:                                             ; preds = %entry
   %2 = call i64 @mbx_engine_now(ptr %0)
   %3 = call ptr @mbx_engine_output(ptr %0)
-  call void @mbx_out_begin(ptr %3, i64 %2, ptr @.s24, ptr null)
-  call void @mbx_out_object(ptr %3, ptr @.s25)
-  call void @mbx_out_strn(ptr %3, ptr @.s28, ptr @.s26, i64 4)
-  call void @mbx_out_str(ptr %3, ptr @.s29, ptr @.s30)
+  call void @mbx_out_begin(ptr %3, i64 %2, ptr @.s13, ptr null)
+  call void @mbx_out_object(ptr %3, ptr @.s13)
+  call void @mbx_out_strn(ptr %3, ptr @.s15, ptr @.s18, i64 4)
+  call void @mbx_out_str(ptr %3, ptr @.s3, ptr @.s4)
   call void @mbx_out_end_object(ptr %3)
   call void @mbx_out_end(ptr %3)
   ret void
@@ -532,26 +515,26 @@ entry:
 
 body:                                             ; preds = %entry
   store i64 3, ptr @cfg_small_limit, align 8
-  store { ptr, i64 } { ptr @.s31, i64 3 }, ptr @cfg_small_tag, align 8
-  store ptr @.s32, ptr @g_modules, align 8
+  store { ptr, i64 } { ptr @.s19, i64 3 }, ptr @cfg_small_tag, align 8
+  store ptr @.s4, ptr @g_modules, align 8
   store i8 0, ptr getelementptr (i8, ptr @g_modules, i64 8), align 1
   store i32 2, ptr getelementptr (i8, ptr @g_modules, i64 12), align 4
-  store ptr @.s33, ptr @g_configs, align 8
-  store ptr @.s34, ptr getelementptr (i8, ptr @g_configs, i64 8), align 8
+  store ptr @.s4, ptr @g_configs, align 8
+  store ptr @.s20, ptr getelementptr (i8, ptr @g_configs, i64 8), align 8
   store i8 0, ptr getelementptr (i8, ptr @g_configs, i64 16), align 1
   store ptr @cfg_small_limit, ptr getelementptr (i8, ptr @g_configs, i64 24), align 8
-  store ptr @.s35, ptr getelementptr (i8, ptr @g_configs, i64 32), align 8
-  store ptr @.s36, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 8), align 8
+  store ptr @.s4, ptr getelementptr (i8, ptr @g_configs, i64 32), align 8
+  store ptr @.s9, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 8), align 8
   store i8 3, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 16), align 1
   store ptr @cfg_small_tag, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 24), align 8
   store ptr @tb_small_seen, ptr @g_tables, align 8
-  store ptr @.s37, ptr getelementptr (i8, ptr @g_tables, i64 8), align 8
+  store ptr @.s21, ptr getelementptr (i8, ptr @g_tables, i64 8), align 8
   store i8 4, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_tables, i64 8), i64 8), align 1
   store i8 1, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_tables, i64 8), i64 9), align 1
   store i8 0, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_tables, i64 8), i64 10), align 1
   store i64 60000000000, ptr @g_expire_0, align 8
   store ptr @g_expire_0, ptr getelementptr (i8, ptr @g_tables, i64 40), align 8
-  store ptr @.s38, ptr @g_events, align 8
+  store ptr @.s22, ptr @g_events, align 8
   store i32 10, ptr getelementptr (i8, ptr @g_events, i64 8), align 4
   store i32 4, ptr getelementptr (i8, ptr @g_events, i64 12), align 4
   store ptr @f_server_data, ptr getelementptr (i8, ptr @g_events, i64 16), align 8
@@ -569,7 +552,7 @@ body:                                             ; preds = %entry
   store i64 1000000000, ptr @g_period_0, align 8
   store ptr @g_period_0, ptr getelementptr (i8, ptr @g_timers, i64 8), align 8
   store ptr @t_small_3, ptr getelementptr (i8, ptr @g_timers, i64 16), align 8
-  store ptr @.s39, ptr @g_prog, align 8
+  store ptr @.s4, ptr @g_prog, align 8
   store ptr @g_modules, ptr getelementptr (i8, ptr @g_prog, i64 8), align 8
   store i32 1, ptr getelementptr (i8, ptr @g_prog, i64 16), align 4
   store ptr @g_configs, ptr getelementptr (i8, ptr @g_prog, i64 24), align 8
