@@ -55,6 +55,7 @@ struct gl {
     size_t fs_size;           /* bytes of per-flow state (0: none) */
     LLVMValueRef g_ev, g_sub, g_slot, g_fsfn, g_http;
     LLVMValueRef http_at, http_de; /* std.http's attach and detach */
+    LLVMValueRef *ext_at, *ext_de; /* per module: std.av's and http_eve's */
     int nstr;                      /* string constants */
     struct gstr {
         char *s; /* a copy of its bytes */
@@ -1920,7 +1921,7 @@ static LLVMValueRef http_attach(struct gl *g, const struct ir_module *m, LLVMVal
             (strcmp(n, "file_data") == 0 || strcmp(n, "file_seen") == 0))
             files = true;
     }
-    g->g_http = global(g, g->ptr, "g_http", NULL);
+    files = files || p->http_eve || p->uses_std_av; /* EVE fileinfo and the scanner hash */
     LLVMTypeRef ps[2] = {g->ptr, g->ptr};
     LLVMValueRef at = LLVMAddFunction(g->m, "g_http_attach", LLVMFunctionType(g->i32, ps, 2, 0));
     LLVMSetLinkage(at, LLVMInternalLinkage);
@@ -1929,12 +1930,16 @@ static LLVMValueRef http_attach(struct gl *g, const struct ir_module *m, LLVMVal
     LLVMValueRef opts = alloca_bytes(g, sizeof(struct mbx_http_options), "opts");
     zero(g, opts, sizeof(struct mbx_http_options));
     st(g, ci(g->i8, files), gep(g, opts, offsetof(struct mbx_http_options, bodies)), 1);
+    if (p->http_eve) { /* http_eve is a member: http_parser writes its EVE records */
+        st(g, ci(g->i8, 1), gep(g, opts, offsetof(struct mbx_http_options, eve_http)), 1);
+        st(g, ci(g->i8, 1), gep(g, opts, offsetof(struct mbx_http_options, eve_fileinfo)), 1);
+    }
     LLVMValueRef h = CALL(g, "mbx_http_attach", "p:pp", LLVMGetParam(at, 0), opts);
     st(g, h, g->g_http, 8);
     LLVMBasicBlockRef bad = newbb(g, "fail"), ok = newbb(g, "ok");
     LLVMBuildCondBr(g->b, nonnull(g, h), ok, bad);
     LLVMPositionBuilderAtEnd(g->b, bad);
-    LLVMValueRef en = ld(g, g->i32, CALL(g, "__errno_location", "p:"), 4);
+    LLVMValueRef en = ld(g, g->i32, fcall(g, "__errno_location", "p:", NULL), 4);
     LLVMValueRef err = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntNE, en, ci(g->i32, 0), ""),
                                        en, ci(g->i32, ENOMEM), "");
     LLVMBuildRet(g->b, LLVMBuildSub(g->b, ci(g->i32, 0), err, ""));
@@ -1961,6 +1966,34 @@ static LLVMValueRef http_attach(struct gl *g, const struct ir_module *m, LLVMVal
     st(g, nullp(g), g->g_http, 8);
     fn_end(g, NULL);
     return at;
+}
+
+/* std.http's http_eve (nothing to attach: http_parser's options switch its EVE output
+ * on) and std.av's av_scanner (mbx_av_http.h, over std.http's module, attached first). */
+static void stdlib_attach(struct gl *g, const struct ir_module *m, LLVMValueRef *at,
+                          LLVMValueRef *de)
+{
+    char nm[300];
+    LLVMTypeRef ps[2] = {g->ptr, g->ptr};
+    snprintf(nm, sizeof(nm), "g_%s_attach", m->name);
+    *at = LLVMAddFunction(g->m, nm, LLVMFunctionType(g->i32, ps, 2, 0));
+    LLVMSetLinkage(*at, LLVMInternalLinkage);
+    snprintf(nm, sizeof(nm), "g_%s_detach", m->name);
+    *de = LLVMAddFunction(g->m, nm, LLVMFunctionType(g->vt, NULL, 0, 0));
+    LLVMSetLinkage(*de, LLVMInternalLinkage);
+    g->fn = NULL;
+    fn_begin(g, *at);
+    LLVMValueRef r = ci(g->i32, 0);
+    if (m->is_std_av) {
+        LLVMValueRef h = ld(g, g->ptr, g->g_http, 8);
+        r = CALL(g, "mbx_av_http_attach", "i:pppip", LLVMGetParam(*at, 0), h, nullp(g),
+                 ci(g->i32, 0), LLVMGetParam(*at, 1));
+    }
+    fn_end(g, r);
+    fn_begin(g, *de);
+    if (m->is_std_av)
+        fcall(g, "mbx_av_http_detach", "v:", NULL);
+    fn_end(g, NULL);
 }
 
 /* ---------------------------------------------------------------- registration */
@@ -2112,15 +2145,21 @@ static void registration(struct gl *g)
         next += p->modules[i].is_extern;
     LLVMValueRef exts = tab(g, "g_externs", sizeof(struct mbx_prog_extern), next);
     LLVMTypeRef ap[2] = {g->ptr, g->ptr};
-    for (int i = 0, j = 0; i < p->nmodules; i++) {
+    /* std.http's parser first (std.av's scanner attaches to it), then the others in
+     * pipeline order, as cgc.c registers them */
+    for (int x = 0, j = 0; x < 2 * p->nmodules; x++) {
+        int i = x % p->nmodules;
         const struct ir_module *m = &p->modules[i];
-        if (!m->is_extern)
+        if (!m->is_extern || m->is_std_http != (x < p->nmodules))
             continue;
         LLVMValueRef r = gep(g, exts, sizeof(struct mbx_prog_extern) * (size_t)j++);
         LLVMValueRef at, de;
         if (m->is_std_http) {
             at = g->http_at;
             de = g->http_de;
+        } else if (m->is_std_http_eve || m->is_std_av) {
+            at = g->ext_at[i];
+            de = g->ext_de[i];
         } else {
             char nm[300];
             snprintf(nm, sizeof(nm), "mbx_ext_%s_attach", m->name);
@@ -2287,16 +2326,6 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     g->endp = LLVMStructTypeInContext(c, ef, 2, 0);
     g->tkey = LLVMStructTypeInContext(c, kf, 3, 0);
 
-    for (int i = 0; i < p->nmodules; i++) {
-        /* stdlib modules whose C binding only the C back end has */
-        const char *n = p->modules[i].name;
-        if (p->modules[i].is_extern && !p->modules[i].is_std_http &&
-            (strcmp(n, "av_scanner") == 0 || strcmp(n, "http_eve") == 0)) {
-            char what[200];
-            snprintf(what, sizeof(what), "the stdlib extern module %s (its C binding)", n);
-            fail(g, what);
-        }
-    }
     size_t nm = (size_t)p->nmodules + 1;
     g->cfg = calloc((size_t)p->nconfigs + 1, sizeof(*g->cfg));
     g->tbl = calloc((size_t)p->ntables + 1, sizeof(*g->tbl));
@@ -2304,7 +2333,10 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     g->raisers = calloc((size_t)p->nevents + 1, sizeof(*g->raisers));
     g->stget = calloc(nm, sizeof(*g->stget));
     g->stoff = calloc(nm, sizeof(*g->stoff));
-    if (!g->cfg || !g->tbl || !g->fns || !g->raisers || !g->stget || !g->stoff)
+    g->ext_at = calloc(nm, sizeof(*g->ext_at));
+    g->ext_de = calloc(nm, sizeof(*g->ext_de));
+    if (!g->cfg || !g->tbl || !g->fns || !g->raisers || !g->stget || !g->stoff || !g->ext_at ||
+        !g->ext_de)
         abort();
     for (int i = 0; i < p->nconfigs; i++) {
         char name[300];
@@ -2319,6 +2351,8 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
         g->tbl[i] = global(g, g->ptr, name, NULL);
     }
     g->g_ev = global(g, LLVMArrayType2(g->i32, (uint64_t)p->nslots), "g_ev", NULL);
+    if (p->uses_std_http) /* std.http's module, attached first */
+        g->g_http = global(g, g->ptr, "g_http", NULL);
     g->g_sub =
         global(g, LLVMArrayType2(g->i32, (uint64_t)(p->nsubs ? p->nsubs : 1)), "g_sub", NULL);
     for (int i = 0; i < p->nfuncs; i++)
@@ -2330,6 +2364,9 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     for (int i = 0; i < p->nmodules && !g->failed; i++)
         if (p->modules[i].is_extern && p->modules[i].is_std_http && g->http_at == NULL)
             g->http_at = http_attach(g, &p->modules[i], &g->http_de);
+    for (int i = 0; i < p->nmodules && !g->failed; i++)
+        if (p->modules[i].is_extern && (p->modules[i].is_std_http_eve || p->modules[i].is_std_av))
+            stdlib_attach(g, &p->modules[i], &g->ext_at[i], &g->ext_de[i]);
     if (!g->failed)
         registration(g);
     LLVMDisposeBuilder(g->b);
@@ -2340,6 +2377,8 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     free(g->raisers);
     free(g->stget);
     free(g->stoff);
+    free(g->ext_at);
+    free(g->ext_de);
     for (int i = 0; i < g->nstr; i++)
         free(g->strs[i].s);
     free(g->strs);
