@@ -7,7 +7,10 @@
 # the evasions split the body across chunks, packets and gzip layers.  So: one
 # alert "EICAR-Test-File" per case, naming that file, host and method, and the
 # match ending at least 68 bytes (EICAR's length) into the decoded body.  On
-# netem-http (10 random files, manifest.tsv) nothing is found.
+# netem-http (10 random files, manifest.tsv) nothing is found.  On
+# data/gen_eicar.py's capture (EICAR split across 5-byte segments, 7-byte chunks
+# and gzip; across swapped 3-byte segments; in an upload; and a near miss) the
+# finds are exactly its truth file's (port, file, end offset, by construction).
 . "$MBX_SRC/tests/backend/lib.sh"
 EV=$CORPORA/suricata-verify/http-evader
 need "$EV/http-evader-000/input.pcap" "$CORPORA/netem-http/server.pcap"
@@ -36,6 +39,19 @@ done
 "$TMP/antivirus" -r "$CORPORA/netem-http/server.pcap" -o "$TMP/nm.json" || fail "run on netem-http"
 n=$(grep -c '"event_type":"alert"' "$TMP/nm.json")
 [ "$n" -eq 0 ] && pass "netem-http: no alert" || fail "netem-http: $n alerts on random files"
+
+python3 "$MBX_SRC/tests/apps/data/gen_eicar.py" "$TMP/ei.pcap" "$TMP/ei.truth" || fail "gen_eicar.py"
+"$TMP/antivirus" -r "$TMP/ei.pcap" -o "$TMP/ei.json" || fail "run on gen_eicar.py's capture"
+python3 - "$TMP/ei.json" > "$TMP/ei.got" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event_type"] == "alert" and e["alert"]["signature"] == "EICAR-Test-File":
+        print(e["src_port"], e["mbx"]["file"].rsplit("/", 1)[-1], e["mbx"]["offset"])
+PY
+sort "$TMP/ei.got" | cmp -s - "$TMP/ei.truth" &&
+    pass "split EICAR (segments, chunks, gzip, reordering, upload): $(wc -l < "$TMP/ei.got") finds = truth" ||
+    { fail "split EICAR finds"; diff "$TMP/ei.got" "$TMP/ei.truth" >&2; }
 
 # a missing capture: a message and a non-zero exit, no crash
 "$TMP/antivirus" -r "$TMP/none.pcap" >/dev/null 2>"$TMP/err"; rc=$?
