@@ -485,9 +485,9 @@ int build_main(int argc, char **argv)
     }
     if (cmd_run(&l, log) != 0) {
         fprintf(stderr,
-                "mbxc build: linking %s failed (the generated C compiled; it is kept "
+                "mbxc build: linking %s failed (the generated %s compiled; it is kept "
                 "at %s)\n",
-                o.out, cpath);
+                o.out, be == b_llvm ? "LLVM IR" : "C", cpath);
         print_file(log, stderr, 20);
         if (b_grep(log, "undefined reference to `mbx_ext_") ||
             b_grep(log, "undefined reference to `mbx_fn_"))
@@ -499,7 +499,8 @@ int build_main(int argc, char **argv)
     }
     unlink(opath);
     if (o.keep || getenv("MBXC_KEEP_C")) {
-        fprintf(stderr, "mbxc build: generated C kept at %s\n", cpath);
+        fprintf(stderr, "mbxc build: generated %s kept at %s\n", be == b_llvm ? "LLVM IR" : "C",
+                cpath);
     } else {
         unlink(cpath);
         unlink(log);

@@ -34,6 +34,18 @@ expect 1 "error" "$MBXC" emit-llvm "$TMP/bad.mbx"
 expect 1 "error" "$MBXC" build --backend=llvm "$TMP/bad.mbx" -o "$TMP/bad"
 [ -e "$TMP/bad" ] && fail "a binary was written for a program with errors"
 
+# an extern module without its C side: the link fails with the hint, the IR is kept
+expect 1 "linking .* failed (the generated LLVM IR compiled" \
+    "$MBXC" build --backend=llvm "$MBX_SRC/examples/ext/bulk.mbx" -o "$TMP/bulk"
+grep -q "^hint: extern modules and extern fns are written in C" "$TMP/err" &&
+    pass "hint names the missing C side" || fail "no hint for the missing C side"
+rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.ll)$/\1/p' "$TMP/err")"
+# --keep-c keeps the LLVM IR of a build
+expect 0 "generated LLVM IR kept at" "$MBXC" build --backend=llvm --keep-c "$TMP/ok.mbx" -o "$TMP/ok"
+kept=$(sed -n 's/.*kept at \(.*program.ll\)$/\1/p' "$TMP/err")
+[ -n "$kept" ] && grep -q "^define i32 @main(" "$kept" && pass "kept $kept" || fail "no IR kept"
+[ -n "$kept" ] && rm -rf "$(dirname "$kept")"
+
 # the same program is fine with the LLVM back end and runs
 expect 0 "" "$MBXC" build --backend=llvm "$TMP/ok.mbx" -o "$TMP/ok"
 "$TMP/ok" -r "$CORPORA/netem-http/server.pcap" -o "$TMP/ok.json" 2> "$TMP/err" ||
