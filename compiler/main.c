@@ -3,7 +3,8 @@
  *
  *   mbxc check FILE...   parse + resolve + typecheck + link + analyse
  *   mbxc graph FILE...   the linked pipeline as Graphviz DOT on stdout
- *   mbxc build FILE -o BIN | emit-c FILE   the back ends (build.c)
+ *   mbxc build FILE -o BIN | emit-c FILE | emit-llvm FILE   the back ends (build.c;
+ *                        --backend=llvm and emit-llvm: cgl.c, registered here)
  * Exit status: 0 clean, 1 errors in the program, 2 usage or I/O error,
  * 3 internal error (the prelude disagrees with mbx_events.def).
  */
