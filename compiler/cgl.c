@@ -289,8 +289,13 @@ static LLVMValueRef mkstr(struct gl *g, LLVMValueRef p, LLVMValueRef n)
     return LLVMBuildInsertValue(g->b, v, n, 1, "");
 }
 
+/* Member i of a str ({ptr, i64}) or endpoint ({ptr, i32}) value. */
 static LLVMValueRef xv(struct gl *g, LLVMValueRef agg, unsigned i)
 {
+    if (LLVMGetTypeKind(LLVMTypeOf(agg)) != LLVMStructTypeKind) {
+        fail(g, "a str or endpoint operation on a value of another type");
+        return LLVMGetUndef(i ? g->i64 : g->ptr);
+    }
     return LLVMBuildExtractValue(g->b, agg, i, "");
 }
 
@@ -370,9 +375,29 @@ static LLVMValueRef fdecl(struct gl *g, const char *name, const char *sig)
 static LLVMValueRef fcall(struct gl *g, const char *name, const char *sig, const LLVMValueRef *a)
 {
     LLVMValueRef f = fdecl(g, name, sig);
-    LLVMValueRef args[32];
-    unsigned n = 0;
+    LLVMTypeRef fty = LLVMGlobalGetValueType(f);
+    LLVMTypeRef want[32];
+    unsigned np = LLVMCountParamTypes(fty), n = 0;
     int i = 0;
+    if (np <= 32)
+        LLVMGetParamTypes(fty, want);
+    for (const char *c = sig + 2; *c; c++, i++) { /* values of the types the C function takes */
+        LLVMTypeRef t = LLVMTypeOf(a[i]);
+        bool ok = np <= 32 && (*c == 's'   ? t == g->str
+                               : *c == 'a' ? t == g->i128
+                                           : n < np && t == want[n]);
+        n += (*c == 's' || *c == 'a') ? 2 : 1;
+        if (!ok || n > np || (c[1] == 0 && n != np)) {
+            char what[300];
+            snprintf(what, sizeof(what), "a call of %s with arguments of other C types", name);
+            fail(g, what);
+            LLVMTypeRef r = LLVMGetReturnType(fty);
+            return LLVMGetTypeKind(r) == LLVMVoidTypeKind ? NULL : LLVMGetUndef(r);
+        }
+    }
+    LLVMValueRef args[32];
+    n = 0;
+    i = 0;
     for (const char *c = sig + 2; *c && n < 30; c++, i++) {
         if (*c == 's') {
             args[n++] = xv(g, a[i], 0);

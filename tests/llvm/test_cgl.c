@@ -5,10 +5,10 @@
  * translation for, so these tests lower a real program (front end + lower.c)
  * and then damage its IR the way a newer lowering might: an operation or a
  * statement kind cgl.c does not know, a constant or a local of a type with no
- * LLVM form.  Each time emit must return -1 after one message naming the
- * construct ("the LLVM back end does not support ..."), write nothing, and not
- * crash; the undamaged program must give a module with main().  Writing an
- * object file into a missing directory must fail with a message, too.
+ * LLVM form, operands of types that do not fit the operation.  Each time emit must return -1 after
+ * one message naming the construct ("the LLVM back end does not support ..."), write nothing, and
+ * not crash; the undamaged program must give a module with main().  Writing an object file into a
+ * missing directory must fail with a message, too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,6 +151,26 @@ static void test_statement(void **state)
     expect_refusal(f->p, "this statement");
 }
 
+static void test_mixed_comparison(void **state)
+{
+    struct fx *f = *state;
+    struct ir_expr *w = NULL;
+    for (int i = 0; i < f->p->nfuncs && !w; i++)
+        w = f->p->funcs[i]->where;
+    assert_non_null(w); /* c.server.port == 80 */
+    assert_true(w->op == X_BINARY && w->a[1]->op == X_CONST);
+    w->a[1]->ty = IT_BOOL; /* port == true: no such comparison */
+    expect_refusal(f->p, "a comparison of mixed types");
+}
+
+static void test_message_type(void **state)
+{
+    struct fx *f = *state;
+    struct ir_stmt *s = the_log(f->p);
+    s->a = s->args[0]; /* the message becomes the int 5 */
+    expect_refusal(f->p, "a str or endpoint operation on a value of another type");
+}
+
 static void test_local(void **state)
 {
     struct fx *f = *state;
@@ -186,6 +206,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expression, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mixed_comparison, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
