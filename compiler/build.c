@@ -395,7 +395,8 @@ int build_main(int argc, char **argv)
              bt ? "" : "/include");
     snprintf(lhttp, sizeof(lhttp), "%s%s", bt ? MBXC_BT_LIBHTTP : prefix,
              bt ? "" : "/lib/libmbxstd_http.a");
-    snprintf(lav, sizeof(lav), "%s%s", bt ? MBXC_BT_LIBAV : prefix, bt ? "" : "/lib/libmbxstd_av.a");
+    snprintf(lav, sizeof(lav), "%s%s", bt ? MBXC_BT_LIBAV : prefix,
+             bt ? "" : "/lib/libmbxstd_av.a");
     snprintf(lmbx, sizeof(lmbx), "%s%s", bt ? MBXC_BT_LIBMBX : prefix, bt ? "" : "/lib/libmbx.a");
     snprintf(opath, sizeof(opath), "%s/program.o", dir);
     if (!file_exists(lmbx)) {

@@ -1614,18 +1614,26 @@ static void decl_externs(struct cg *g)
         if (!m->is_extern)
             continue;
         if (m->is_std_http_eve) {
-            out(g, "\n/* extern module %s: std.http's EVE writer, switched on in http_parser's "
-                   "options */\n", m->name);
-            out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
-                   "    (void)e;\n    (void)ids;\n    return 0;\n}\n", m->name);
+            out(g,
+                "\n/* extern module %s: std.http's EVE writer, switched on in http_parser's "
+                "options */\n",
+                m->name);
+            out(g,
+                "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
+                "    (void)e;\n    (void)ids;\n    return 0;\n}\n",
+                m->name);
             out(g, "static void mbx_ext_%s_detach(void)\n{\n}\n", m->name);
             continue;
         }
         if (m->is_std_av) {
-            out(g, "\n/* extern module %s: std.av's scanner over std.http's files "
-                   "(mbx_av_http.h) */\n", m->name);
-            out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
-                   "    return mbx_av_http_attach(e, g_http, NULL, 0, &ids[0]);\n}\n", m->name);
+            out(g,
+                "\n/* extern module %s: std.av's scanner over std.http's files "
+                "(mbx_av_http.h) */\n",
+                m->name);
+            out(g,
+                "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n"
+                "    return mbx_av_http_attach(e, g_http, NULL, 0, &ids[0]);\n}\n",
+                m->name);
             out(g, "static void mbx_ext_%s_detach(void)\n{\n    mbx_av_http_detach();\n}\n",
                 m->name);
             continue;
@@ -1647,7 +1655,8 @@ static void decl_externs(struct cg *g)
         out(g, "static int mbx_ext_%s_attach(mbx_engine *e, int *ids)\n{\n", m->name);
         out(g, "    struct mbx_http_options opts;\n");
         out(g, "    memset(&opts, 0, sizeof(opts));\n");
-        out(g, "    opts.bodies = %s;\n", files || p->http_eve || p->uses_std_av ? "true" : "false");
+        out(g, "    opts.bodies = %s;\n",
+            files || p->http_eve || p->uses_std_av ? "true" : "false");
         if (p->http_eve)
             out(g, "    opts.eve_http = true;\n    opts.eve_fileinfo = true;\n");
         out(g, "    g_http = mbx_http_attach(e, &opts);\n");

@@ -78,8 +78,7 @@ static void avh_on_seen(const struct mbx_event *ev, void *udata)
     x->s[side] = NULL;
 }
 
-int mbx_av_http_attach(mbx_engine *e, mbx_http *h, const struct mbx_av_sig *sigs, int n,
-                       int *ev_id)
+int mbx_av_http_attach(mbx_engine *e, mbx_http *h, const struct mbx_av_sig *sigs, int n, int *ev_id)
 {
     char err[256] = "";
     if (e == NULL || h == NULL || avh.av != NULL) {

@@ -54,6 +54,18 @@ want=$(tshark -r "$SRV" -Y 'http.request.uri matches "^/f0004"' -T fields -e tcp
 [ "$n" -eq "$want" ] && [ "$n" -gt 0 ] && pass "installed web_firewall: $n alert(s) = tshark's" ||
     fail "installed web_firewall: $n alerts, want $want"
 
+# a prefix with libmbx but without the stdlib's C modules (MBX_PREFIX): building a
+# program that uses std.av or std.http is refused with a message naming the library
+mkdir -p "$TMP/bare/lib" "$TMP/bare/include"
+cp "$P/lib/libmbx.a" "$TMP/bare/lib/"
+cp "$P/include/mbx.h" "$P/include/mbx_events.def" "$TMP/bare/include/"
+MBX_PREFIX=$TMP/bare "$P/bin/mbxc" build "$TMP/antivirus.mbx" -o "$TMP/x" 2> "$TMP/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "uses std.av but its C module is missing.*bare/lib/libmbxstd_av.a" "$TMP/err" &&
+    pass "no libmbxstd_av.a: exit 2, named" || { fail "missing std.av module: exit $rc"; cat "$TMP/err" >&2; }
+MBX_PREFIX=$TMP/bare "$P/bin/mbxc" build "$TMP/web_firewall.mbx" -o "$TMP/x" 2> "$TMP/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "uses std.http but its C module is missing.*bare/lib/libmbxstd_http.a" "$TMP/err" &&
+    pass "no libmbxstd_http.a: exit 2, named" || { fail "missing std.http module: exit $rc"; cat "$TMP/err" >&2; }
+
 # pkg-config on the moved tree: a C program against the installed headers and libraries
 if command -v pkg-config >/dev/null; then
     # libmbx.a is static, its dependencies shared: the private requirements' own
