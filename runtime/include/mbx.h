@@ -370,7 +370,10 @@ int mbx_flow_ext_register(mbx_engine *e, size_t size);
  * at the side's first byte (after its SYN, or the first byte seen mid-stream),
  * or, when reading starts later, at the next byte that side sends.  Offsets
  * are absolute (64-bit, across sequence wrap).  The buffer holds the unread
- * bytes and the last 4 KiB read (for peek_at and retransmission checks).  A
+ * bytes and the last 4 KiB read (for peek_at and retransmission checks); on a
+ * mapped pcap file, in-order bytes are delivered in place from the frame (no
+ * copy), only what a tcp.data handler leaves unread is copied, and the last 4
+ * segments delivered that way are what peek_at and the checks see.  A
  * gap ends the unread window: bytes unread before it are dropped, reading
  * resumes after it.  A reader that never consumes gets its oldest delivered
  * bytes consumed for it once 8 MiB are held (each was announced by tcp.data). */

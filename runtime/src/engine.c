@@ -187,6 +187,10 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
     struct mbx_pkt p[BURST];
     uint64_t h[BURST];
     bool ok[BURST];
+    /* Frames of a mapped capture file stay valid until it closes (mbx.h
+     * section 3): streams may deliver their bytes in place (stream.c).  A
+     * burst comes from one source. */
+    e->frames_persist = n > 0 && pcapf_persists(f[0].data);
     for (int base = 0; base < n; base += BURST) {
         int m = n - base < BURST ? n - base : BURST;
         for (int i = 0; i < m; i++) {
@@ -226,6 +230,7 @@ void mbx_engine_finish(mbx_engine *e)
         return;
     e->finished = true;
     e->pkt = NULL;
+    e->frames_persist = false;
     flow_finish_all(e);
 }
 

@@ -87,6 +87,19 @@ struct mbx_flow {
 #define S_OPEN   0x01 /* in use */
 #define S_ACKED  0x02 /* ack_off valid */
 #define S_INDATA 0x04 /* a tcp.data for this stream is being dispatched */
+#define S_ZCPEND 0x08 /* zc holds an in-order segment to deliver in place */
+#define S_ZC     0x10 /* the tcp.data being dispatched reads zc, in the packet */
+
+#define STREAM_NREF 4 /* segments delivered in place kept referenced */
+
+/* Bytes delivered in place: a stretch of a frame that stays valid until the
+ * source closes (mapped capture files). */
+struct stream_ref {
+    const uint8_t *p; /* first byte */
+    uint64_t off;     /* its stream offset */
+    uint32_t len;     /* 0: unused */
+    uint32_t gen;     /* pcapf_generation() when taken: valid while it is current */
+};
 
 /* One direction's reassembly state.  buf holds stream offsets
  * [base_off, base_off + cap): bytes kept for retransmission comparison, the
@@ -107,12 +120,17 @@ struct mbx_stream {
     uint64_t valid_lo; /* bytes below this offset are not held (a gap was skipped) */
     uint64_t new_off;  /* the tcp.data being dispatched: offset and length */
     uint64_t new_len;
-    uint32_t ooo;        /* queued intervals, sorted: seg pool index + 1 (0: none) */
-    uint32_t nooo;       /* their count */
-    uint8_t drop_reason; /* enum mbx_gap_reason of [drop_lo, drop_hi) */
-    uint8_t sflags;      /* S_* */
-    uint8_t side;        /* enum mbx_side */
-    uint32_t flow;       /* flow index */
+    const uint8_t *zc;                  /* S_ZCPEND / S_ZC: bytes at end_off / new_off */
+    uint32_t zc_len;                    /* S_ZCPEND: their length */
+    uint32_t nref;                      /* next ref slot (a ring) */
+    struct stream_ref ref[STREAM_NREF]; /* last segments delivered in place */
+    uint32_t ooo;                       /* queued intervals, sorted: seg pool index + 1 (0: none) */
+    uint32_t nooo;                      /* their count */
+    uint8_t drop_reason;                /* enum mbx_gap_reason of [drop_lo, drop_hi) */
+    uint8_t sflags;                     /* S_* */
+    uint8_t side;                       /* enum mbx_side */
+    uint32_t flow;                      /* flow index */
+    const struct mbx_engine *eng;       /* owning engine */
 };
 
 /* A queued interval [start, end) of stream offsets (bytes are in the buffer). */
@@ -189,6 +207,7 @@ struct mbx_engine {
     uint64_t mem_used;             /* bytes of buffers held by streams */
     struct mbx_stream udp_stream;  /* udp.data: the current datagram as a stream */
     struct mbx_flow *udp_cur;      /* the UDP flow being dispatched */
+    bool frames_persist;           /* this burst's frames stay valid until their source closes */
 
     /* events (dispatch.c) */
     struct ev_def *ev;
@@ -288,6 +307,11 @@ void timer_run_one(mbx_engine *e); /* fire the earliest timer and reschedule it 
 /* Move every timer with several ticks due by now to its last due tick
  * (counting the others in stats.timer_ticks_skipped), so it fires once. */
 void timer_catch_up(mbx_engine *e, mbx_time now);
+
+/* io_pcapfile.c: frames inside a mapped capture stay valid until it closes;
+ * the generation changes whenever one closes (references taken before expire). */
+bool pcapf_persists(const uint8_t *p);
+uint32_t pcapf_generation(void);
 
 /* engine.c */
 void engine_advance(mbx_engine *e, mbx_time now); /* run timeouts and timers due <= now */

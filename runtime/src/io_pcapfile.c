@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "source.h"
 
 #define PCAPF_GHDR 24 /* global header */
@@ -44,6 +45,55 @@ struct pcapf {
     int linktype;           /* LINKTYPE_ of every record */
     char path[256];         /* for messages */
 };
+
+/* The mappings open now, for pcapf_persists(): a few slots, claimed and
+ * released atomically (sources may be opened by several threads). */
+#define PCAPF_NMAPS 16
+static struct {
+    const uint8_t *lo, *hi; /* [lo, hi): the mapping (lo NULL: free slot) */
+} pcapf_maps[PCAPF_NMAPS];
+static uint32_t pcapf_gen; /* bumped at every close */
+
+bool pcapf_persists(const uint8_t *p)
+{
+    for (int i = 0; i < PCAPF_NMAPS; i++) {
+        const uint8_t *lo = __atomic_load_n(&pcapf_maps[i].lo, __ATOMIC_ACQUIRE);
+        const uint8_t *hi = __atomic_load_n(&pcapf_maps[i].hi, __ATOMIC_ACQUIRE);
+        if (lo && hi && p >= lo && p < hi)
+            return true;
+    }
+    return false;
+}
+
+uint32_t pcapf_generation(void)
+{
+    return __atomic_load_n(&pcapf_gen, __ATOMIC_ACQUIRE);
+}
+
+static void pcapf_register(const uint8_t *lo, size_t size)
+{
+    for (int i = 0; i < PCAPF_NMAPS; i++) {
+        const uint8_t *none = NULL;
+        if (__atomic_compare_exchange_n(&pcapf_maps[i].lo, &none, lo, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&pcapf_maps[i].hi, lo + size, __ATOMIC_RELEASE); /* NULL until */
+            return;
+        }
+    }
+    /* All slots taken: its frames are treated as transient (copied). */
+}
+
+static void pcapf_unregister(const uint8_t *lo)
+{
+    __atomic_add_fetch(&pcapf_gen, 1, __ATOMIC_ACQ_REL);
+    for (int i = 0; i < PCAPF_NMAPS; i++) {
+        if (__atomic_load_n(&pcapf_maps[i].lo, __ATOMIC_ACQUIRE) != lo)
+            continue;
+        __atomic_store_n(&pcapf_maps[i].hi, NULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&pcapf_maps[i].lo, NULL, __ATOMIC_RELEASE);
+        return;
+    }
+}
 
 static inline uint32_t pcapf_u32(const uint8_t *p, bool swap)
 {
@@ -125,8 +175,10 @@ static int pcapf_next(struct mbx_source *s, struct mbx_frame *f, int max)
 static void pcapf_close(struct mbx_source *s)
 {
     struct pcapf *r = (struct pcapf *)s;
-    if (r->map)
+    if (r->map) {
+        pcapf_unregister(r->map);
         munmap((void *)r->map, r->size);
+    }
     free(r);
 }
 
@@ -171,6 +223,7 @@ struct mbx_source *pcapf_open(const char *path, int fd, uint64_t size, char *err
     r->size = (size_t)size;
     r->off = PCAPF_GHDR;
     r->populate = true;
+    pcapf_register(r->map, r->size);
     const uint8_t *g = map;
     uint32_t magic;
     memcpy(&magic, g, 4);

@@ -27,6 +27,15 @@
  * config.stream_depth are counted once each (depth_end) and reported as DEPTH
  * gaps.  Every gap is counted in the half and in the run's statistics.
  *
+ * Zero copy.  When frames stay valid until the source closes (a mapped pcap
+ * file: e->frames_persist), an in-order segment on a stream with nothing
+ * unread and nothing queued (first-wins) is delivered from the packet itself:
+ * tcp.data readers see the frame's bytes, and only the bytes they leave
+ * unread are copied into the buffer afterwards, so no byte is copied twice
+ * and most are never copied.  The last STREAM_NREF segments delivered that
+ * way stay referenced in place (stream_ref): retransmissions are compared
+ * with them and peek_at reads them, as with the bytes kept in a buffer.
+ *
  * Buffers come from size-class free lists (4 KiB << k up to STREAM_MAX_BUF),
  * accounted against config.stream_mem; a class is malloc'd only when its free
  * list is empty, then recycled, so steady state allocates nothing.  When a
@@ -165,6 +174,7 @@ struct mbx_stream *stream_open(mbx_engine *e, struct mbx_flow *f, enum mbx_side 
     st->sflags = S_OPEN;
     st->side = (uint8_t)s;
     st->flow = flow_index(e, f);
+    st->eng = e;
     f->fflags |= s ? F_STREAM1 : F_STREAM0;
     return st;
 }
@@ -227,8 +237,6 @@ static int stream_reserve(mbx_engine *e, struct mbx_stream *st, uint64_t hi)
     } else if (!st->buf) {
         st->base_off = keep;
     }
-    if (st->valid_lo < st->base_off)
-        st->valid_lo = st->base_off;
     /* Compacting moves the kept and unread bytes: grow a small buffer rather
      * than move often (at most 1/8 of the bytes stored move once the buffer
      * holds STREAM_GROW_BUF). */
@@ -305,6 +313,57 @@ static void stream_gap(mbx_engine *e, struct mbx_stream *st, uint64_t off, uint6
     }
 }
 
+/* Where delivered byte off is still held: *p and how many bytes follow it
+ * contiguously (up to end_off); 0 if it is not held. */
+static uint64_t stream_held(const mbx_engine *e, const struct mbx_stream *st, uint64_t off,
+                            const uint8_t **p)
+{
+    if (off < st->valid_lo || off >= st->end_off)
+        return 0;
+    if ((st->sflags & S_ZC) && off >= st->new_off) {
+        *p = st->zc + (off - st->new_off);
+        return st->end_off - off;
+    }
+    if (st->buf && off >= st->base_off) {
+        uint64_t top = st->end_off;
+        if ((st->sflags & S_ZC) && top > st->new_off)
+            top = st->new_off;
+        if (off < top) {
+            *p = st->buf + (off - st->base_off);
+            return top - off;
+        }
+    }
+    for (int i = 0; i < STREAM_NREF; i++) {
+        const struct stream_ref *r = &st->ref[i];
+        if (r->len && off >= r->off && off < r->off + r->len && r->gen == pcapf_generation()) {
+            *p = r->p + (off - r->off);
+            return r->off + r->len - off;
+        }
+    }
+    return 0;
+}
+
+/* Do the bytes data[lo - off, hi - off) differ from those held? (Bytes no
+ * longer held are not compared.) */
+static bool stream_differs(const mbx_engine *e, const struct mbx_stream *st, uint64_t off,
+                           const uint8_t *data, uint64_t lo, uint64_t hi)
+{
+    while (lo < hi) {
+        const uint8_t *p;
+        uint64_t n = stream_held(e, st, lo, &p);
+        if (!n) {
+            lo++;
+            continue;
+        }
+        if (n > hi - lo)
+            n = hi - lo;
+        if (memcmp(p, data + (lo - off), (size_t)n))
+            return true;
+        lo += n;
+    }
+    return false;
+}
+
 int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint8_t *data,
                   uint32_t len, uint32_t wire_len)
 {
@@ -337,11 +396,8 @@ int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint
     if (off < st->end_off) {
         incons |= STREAM_OVERLAP;
         uint64_t lo = off > st->valid_lo ? off : st->valid_lo;
-        if (lo < st->base_off)
-            lo = st->base_off;
         uint64_t hi = cend < st->end_off ? cend : st->end_off;
-        if (st->buf && lo < hi &&
-            memcmp(st->buf + (lo - st->base_off), data + (lo - off), (size_t)(hi - lo)))
+        if (lo < hi && stream_differs(e, st, off, data, lo, hi))
             incons |= STREAM_INCONSISTENT;
         if (cend <= st->end_off)
             return incons;
@@ -350,6 +406,15 @@ int stream_insert(mbx_engine *e, struct mbx_stream *st, int64_t soff, const uint
     }
     if (off >= cend)
         return incons;
+    /* In order, nothing unread or queued: deliver in place (zero copy). */
+    if (e->frames_persist && !last && off == st->end_off && !st->ooo &&
+        st->read_off == st->end_off && !(st->sflags & (S_INDATA | S_ZCPEND)) &&
+        cend - off <= STREAM_MAX_BUF) {
+        st->zc = data;
+        st->zc_len = (uint32_t)(cend - off);
+        st->sflags |= S_ZCPEND;
+        return incons;
+    }
     /* Does it touch a queued interval, or need a new one? */
     bool touches = false;
     for (uint32_t i = st->ooo; i; i = seg_at(e, i)->next) {
@@ -467,6 +532,61 @@ bool stream_complete(const mbx_engine *e, const struct mbx_stream *st)
     return g && g->start <= st->end_off && g->end >= fin;
 }
 
+/* Deliver the segment pending in place (S_ZCPEND) with tcp.data, then keep
+ * it referenced and copy into the buffer only what the readers left unread.
+ * Returns false if a handler closed the stream. */
+static bool stream_deliver_zc(mbx_engine *e, struct mbx_stream *st)
+{
+    struct mbx_flow *f = &e->flows[st->flow];
+    st->sflags &= (uint8_t)~S_ZCPEND;
+    st->new_off = st->end_off;
+    st->new_len = st->zc_len;
+    st->end_off += st->zc_len;
+    st->hi_off = st->end_off;
+    f->half[st->side].delivered += st->zc_len;
+    if (disp_want(e, MBX_EV_TCP_DATA)) {
+        st->sflags |= S_INDATA | S_ZC;
+        struct mbx_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.id = MBX_EV_TCP_DATA;
+        ev.engine = e;
+        ev.flow = f;
+        ev.pkt = e->pkt;
+        ev.side = (enum mbx_side)st->side;
+        ev.offset = st->new_off;
+        ev.len = st->new_len;
+        disp_fire(e, &ev);
+        if (!(f->fflags & (st->side ? F_STREAM1 : F_STREAM0)))
+            return false; /* closed by a handler (flow dropped) */
+        st->sflags &= (uint8_t) ~(S_INDATA | S_ZC);
+    }
+    struct stream_ref *r = &st->ref[st->nref];
+    st->nref = (st->nref + 1) % STREAM_NREF;
+    r->p = st->zc;
+    r->off = st->new_off;
+    r->len = (uint32_t)st->new_len;
+    r->gen = pcapf_generation();
+    /* The buffer now starts at the first unread byte: what it held before is
+     * delivered and read (the refs keep the latest for comparisons). */
+    st->base_off = st->read_off;
+    st->hi_off = st->read_off;
+    if (st->read_off < st->end_off) {
+        uint64_t n = st->end_off - st->read_off;
+        if (stream_reserve(e, st, st->end_off) == 0) {
+            memcpy(st->buf + (st->read_off - st->base_off), st->zc + (st->read_off - st->new_off),
+                   (size_t)n);
+            st->hi_off = st->end_off;
+        } else {
+            /* No memory to keep them: consume them for the reader (each was
+             * announced by tcp.data), as when a reader holds too much. */
+            st->read_off = st->end_off;
+            st->base_off = st->hi_off = st->end_off;
+        }
+    }
+    st->zc = NULL;
+    return true;
+}
+
 /* Deliver the bytes that can go now (tcp.data), report the holes that are
  * known to be final (tcp.gap).  flush: the flow ends, deliver everything and
  * report every hole left, with hole_reason. */
@@ -478,6 +598,8 @@ void stream_deliver(mbx_engine *e, struct mbx_stream *st, bool flush,
     bool peer_seen = f->half[!st->side].hflags & H_SEEN;
     bool hold = e->cfg.policy == MBX_POLICY_LAST && !flush && peer_seen;
     uint64_t depth = e->cfg.stream_depth ? e->cfg.stream_depth : UINT64_MAX;
+    if ((st->sflags & S_ZCPEND) && !stream_deliver_zc(e, st))
+        return; /* closed by a handler */
     for (;;) {
         struct stream_seg *g = st->ooo ? seg_at(e, st->ooo) : NULL;
         if (g && g->start <= st->end_off) {
@@ -573,6 +695,10 @@ uint64_t mbx_stream_end_off(const mbx_stream *s)
 
 size_t mbx_stream_peek(mbx_stream *s, const uint8_t **data)
 {
+    if ((s->sflags & S_ZC) && s->read_off >= s->new_off && s->read_off < s->end_off) {
+        *data = s->zc + (s->read_off - s->new_off);
+        return (size_t)(s->end_off - s->read_off);
+    }
     if (!s->buf || s->read_off >= s->end_off) {
         *data = NULL;
         return 0;
@@ -583,13 +709,18 @@ size_t mbx_stream_peek(mbx_stream *s, const uint8_t **data)
 
 size_t mbx_stream_peek_at(const mbx_stream *s, uint64_t off, void *buf, size_t n)
 {
-    uint64_t lo = s->valid_lo > s->base_off ? s->valid_lo : s->base_off;
-    if (!s->buf || off < lo || off >= s->end_off)
-        return 0;
-    if (n > s->end_off - off)
-        n = (size_t)(s->end_off - off);
-    memcpy(buf, s->buf + (off - s->base_off), n);
-    return n;
+    size_t done = 0;
+    while (done < n) {
+        const uint8_t *p;
+        uint64_t k = s->eng ? stream_held(s->eng, s, off + done, &p) : 0;
+        if (!k)
+            break;
+        if (k > n - done)
+            k = n - done;
+        memcpy((uint8_t *)buf + done, p, (size_t)k);
+        done += (size_t)k;
+    }
+    return done;
 }
 
 void mbx_stream_consume(mbx_stream *s, size_t n)
@@ -601,6 +732,10 @@ void mbx_stream_consume(mbx_stream *s, size_t n)
 
 size_t mbx_stream_new_bytes(mbx_stream *s, const uint8_t **data)
 {
+    if ((s->sflags & (S_INDATA | S_ZC)) == (S_INDATA | S_ZC)) {
+        *data = s->zc;
+        return (size_t)s->new_len;
+    }
     if (!(s->sflags & S_INDATA) || !s->buf) {
         *data = NULL;
         return 0;

@@ -598,6 +598,7 @@ void udp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         st->sflags = S_OPEN | S_INDATA;
         st->side = (uint8_t)s;
         st->flow = flow_index(e, f);
+        st->eng = e;
         e->udp_cur = f;
         disp_flow_event(e, MBX_EV_UDP_DATA, f, s);
         e->udp_cur = NULL;
