@@ -30,9 +30,10 @@ pipe = [b for b in blocks if "pipeline guard" in b][0]
 print(mods + "\n" + pipe)
 PY
 
-# same NAME SRC.mbx "EXTRA C INPUTS" "RUN OPTIONS;RUN OPTIONS..."
+# same NAME SRC.mbx "EXTRA C INPUTS" "RUN OPTIONS;RUN OPTIONS..." [quiet-ok]
+# (quiet-ok: a program that may write no record on these captures)
 same() {
-    local name=$1 src=$2 extra=$3 sets=$4
+    local name=$1 src=$2 extra=$3 sets=$4 quiet=${5:-}
     # shellcheck disable=SC2086
     build c "$src" "$TMP/$name-c" $extra || { fail "$name: mbxc build --backend=c"; return; }
     # shellcheck disable=SC2086
@@ -64,7 +65,9 @@ same() {
         done
     done
     # a comparison of empty outputs shows nothing: every program here writes records
-    [ $bad -eq 0 ] && [ $ev -eq 0 ] && fail "$name: no event on any capture (nothing compared)"
+    [ $bad -eq 0 ] && [ $ev -eq 0 ] && [ -z "$quiet" ] &&
+        fail "$name: no event on any capture (nothing compared)"
+    [ $bad -eq 0 ] && [ $ev -eq 0 ] && [ -n "$quiet" ] && pass "$name: no record on $n runs (both)"
     [ $bad -eq 0 ] && [ $ev -gt 0 ] && pass "$name: identical output on $n runs ($ev records)"
 }
 
@@ -93,6 +96,13 @@ for src in "$BE"/emit/*.mbx; do
     sets=""
     [ "$name" = misc ] && sets=";--set dns.period=100ms"
     same "emit_$name" "$src" "" "$sets"
+done
+# the front end's passing programs (tests/compile/pass) that the C back end builds
+# without C inputs; some write nothing on these captures, so only the total counts
+for src in "$MBX_SRC"/tests/compile/pass/*.mbx; do
+    name=compile_$(basename "$src" .mbx)
+    "$MBXC" build -I "$MBX_SRC/tests/compile/lib" "$src" -o "$TMP/probe" > /dev/null 2>&1 || continue
+    same "$name" "$src" "-I $MBX_SRC/tests/compile/lib" "" quiet-ok
 done
 for src in "$(dirname "$0")"/golden/*.mbx; do
     same "golden_$(basename "$src" .mbx)" "$src" "" ""
