@@ -1024,10 +1024,31 @@ static bool is_version(const uint8_t *s, size_t n)
            s[6] == '.' && isdigit(s[7]);
 }
 
+/* A cheap necessary condition for a strict start line, so that resynchronising
+ * over body bytes (every line of a lost body's remainder) rarely pays for
+ * split3: the first word starts with a token byte (a method, or "HTTP/" for a
+ * status line) and the line holds "HTTP/" in any case. */
+static bool maybe_start_line(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i == n || !is_tchar(s[i]))
+        return false;
+    for (const uint8_t *sl = memchr(s + i, '/', n - i); sl;
+         sl = memchr(sl + 1, '/', (size_t)(s + n - sl - 1))) {
+        if (sl - s >= 4 && strncasecmp((const char *)sl - 4, "HTTP", 4) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* A request line; strict: only a full "METHOD URI HTTP/x.y" is accepted
  * (used while resynchronising and probing a tunnel).  Returns true if taken. */
 static bool request_line(struct http_parser *p, const uint8_t *s, size_t n, bool strict)
 {
+    if (strict && !maybe_start_line(s, n))
+        return false;
     const uint8_t *f[3];
     size_t fl[3];
     int k = split3(s, n, f, fl);
@@ -1079,6 +1100,8 @@ static bool request_line(struct http_parser *p, const uint8_t *s, size_t n, bool
 
 static bool status_line(struct http_parser *p, const uint8_t *s, size_t n, bool strict)
 {
+    if (strict && !maybe_start_line(s, n))
+        return false;
     const uint8_t *f[3];
     size_t fl[3];
     int k = split3(s, n, f, fl);
