@@ -115,6 +115,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mbx_subscribe(e, MBX_EV_TCP_OPEN, on_open, NULL, 0);
     if (c0 & 0x20)
         mbx_every(e, 50000000ull, on_tick, NULL);
+    /* The payload bytes stay valid for the whole run, as frames of a mapped
+     * capture do: half the inputs take the zero-copy path (stream.c). */
+    e->frames_persist = c0 & 0x80;
 
     uint32_t pos[4][2] = {{1000, 5000}, {0xfffffff0u, 77}, {1, 1}, {0x7ffffff0u, 0}};
     mbx_time ts = 1000000000ull;
