@@ -453,7 +453,7 @@ static void ex_method(struct cg *g, const struct ir_expr *x)
         case M_STARTS_WITH:
             out(g, "g_stream_%s(ev, ",
                 x->method == M_PEEK        ? "peek"
-                : x->method == M_NEW_BYTES ? "new_bytes"
+                : x->method == M_NEW_BYTES ? (g->p->stream_hist ? "new_bytes" : "take")
                 : x->method == M_PEEK_AT   ? "peek_at"
                                            : "starts_with");
             ex(g, o);
@@ -1947,6 +1947,21 @@ static int cgc_emit(const struct ir_prog *p, FILE *o)
     if (p->uses_std_av)
         out(&g, "#include \"mbx_av_http.h\"\n");
     out(&g, "\n%s", prelude);
+    if (p->new_bytes && !p->stream_hist)
+        out(&g,
+            "/* new_bytes() where no stream method reads past bytes: what a tcp.data\n"
+            " * handler reads is consumed, so that the runtime does not hold it (it\n"
+            " * keeps up to 8 MiB of a stream nobody consumes, against stream_mem) */\n"
+            "G_INLINE struct mbx_str g_stream_take(const struct mbx_event *ev, struct g_endp p)\n"
+            "{\n"
+            "    struct mbx_str r = mbx_gen_new_bytes(ev, p.f, p.side);\n"
+            "    mbx_stream *s = r.n && ev->id == MBX_EV_TCP_DATA\n"
+            "                        ? mbx_flow_stream(p.f, (enum mbx_side)p.side) : NULL;\n"
+            "    if (s)\n"
+            "        mbx_stream_consume(s, (size_t)(mbx_stream_end_off(s) - "
+            "mbx_stream_read_off(s)));\n"
+            "    return r;\n"
+            "}\n");
     decl_configs(&g);
     if (p->ntables) {
         out(&g, "\n/* tables (made at start from g_tables) */\n");

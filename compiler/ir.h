@@ -272,6 +272,9 @@ struct ir_prog {
     bool uses_std_http; /* link mbxstd_http */
     bool uses_std_av;   /* link mbxstd_av and Hyperscan */
     bool http_eve;      /* http_eve is a member: http_parser writes EVE http/fileinfo */
+    bool stream_hist;   /* a stream method reads past bytes (peek, peek_at, starts_with,
+                         * find, contains): unread bytes must stay held */
+    bool new_bytes;     /* some stream's new_bytes() is read */
 };
 
 /* Build the IR of a checked program (mc after mbxc_check with 0 errors).

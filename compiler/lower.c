@@ -390,6 +390,10 @@ static struct ir_expr *lower_call(struct lw *w, struct ast_expr *x)
             e->a[0] = lower_set_target(w, obj, m == M_ADD);
         else
             e->a[0] = lower_expr(w, obj);
+        if (e->a[0]->ty == IT_STREAM && m != M_NEW_BYTES && m != M_LEN)
+            w->p->stream_hist = true;
+        if (e->a[0]->ty == IT_STREAM && m == M_NEW_BYTES)
+            w->p->new_bytes = true;
         int i = 1;
         for (struct ast_expr *a = x->u.call.args; a; a = a->next_arg)
             e->a[i++] = lower_expr(w, a);
