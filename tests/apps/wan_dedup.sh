@@ -4,7 +4,8 @@
 # fingerprints; wan_dedup.mbx's header) in Python to the streams `mbx-streams
 # -d` writes.  Per connection: payload bytes and chunks; in total: chunks,
 # redundant chunks and saved bytes (all independent of processing order) must
-# be equal.  Captures:
+# be equal.  The captures have no gaps (mbx-streams writes a gap as zero bytes,
+# wan_dedup never sees those bytes, so a lossy capture would differ by design):
 #   - netem-http server.pcap: 10 distinct random files (manifest.tsv), so the
 #     saving is ~0 (under 1% of the bytes: repeated request headers at most)
 #   - data/gen_dedup.py: the same 300000 random bytes downloaded twice, plus
