@@ -529,6 +529,7 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(gaps, "stream gaps (bytes never seen)")                                  \
     X(gap_bytes, "bytes in stream gaps")                                       \
     X(depth_bytes, "bytes not delivered: depth or memory limit")               \
+    X(depth_limits, "stream cut-offs: depth or memory limit (not gaps)")       \
     X(ooo_dropped, "out-of-order segments dropped: queue full")                \
     X(rst_out_of_window, "resets ignored: out of window")                      \
     X(ack_out_of_window, "ACKs ignored: past the window (no gap counted)")     \

@@ -216,8 +216,8 @@ int mbx_subscribe(mbx_engine *e, int ev, mbx_handler_fn fn, void *udata, unsigne
 
 static int flow_sub_set(mbx_flow *f, int sub, bool off)
 {
-    mbx_engine *e = f->eng;
-    if (sub < 0 || sub >= e->nsubs)
+    mbx_engine *e = flow_engine(f);
+    if (!e || sub < 0 || sub >= e->nsubs)
         return -EINVAL;
     if (sub >= SUB_MASKED)
         return -ENOSPC;
@@ -267,5 +267,7 @@ void mbx_drop_packet(mbx_engine *e)
 void mbx_drop_flow(mbx_flow *f)
 {
     f->fflags |= F_DROPPED | F_RECHECK;
-    f->eng->verdict = false;
+    mbx_engine *e = flow_engine(f);
+    if (e)
+        e->verdict = false;
 }

@@ -5,8 +5,10 @@
  *
  * Memory model: every per-flow structure lives in an array sized at engine start
  * (calloc'd, so untouched slots cost no resident memory) and is addressed by
- * index.  A flow is 256 bytes; its two streams live in a parallel array
- * (streams[2*i + side]) that is touched only for flows some subscription reads.
+ * index.  A flow is 248 bytes (4 more of hash bucket: 252 per tracked
+ * connection); its two streams live in a parallel array (streams[2*i + side])
+ * whose entry is touched only when a side a subscription reads sends its first
+ * payload byte (or a handler asks for the stream).
  * Stream buffers come from size-class free lists bounded by config.stream_mem;
  * out-of-order intervals from a node pool.  Nothing is malloc'd per packet
  * (a buffer class is malloc'd once, the first time it is needed, then recycled).
@@ -76,7 +78,6 @@ struct mbx_flow {
     uint32_t lru_prev;       /* LRU list neighbours: index + 1 (0: none) */
     uint32_t lru_next;
     uint32_t oow_next;    /* end of the last segment dropped past the window (its side: H_OOW) */
-    mbx_engine *eng;      /* owning engine */
     uint64_t id;          /* increasing, from 1 */
     mbx_time start, last; /* first and last packet times */
     uint64_t sub_off;     /* bit i: subscription i is off on this flow */
@@ -246,6 +247,9 @@ void flow_expire(mbx_engine *e, mbx_time now);
 void flow_end(mbx_engine *e, struct mbx_flow *f, enum mbx_flow_end why);
 void flow_release(mbx_engine *e, struct mbx_flow *f);
 void flow_finish_all(mbx_engine *e);
+/* The engine owning f (a flow holds no pointer to it: found by address among
+ * the live engines' flow arrays); NULL if f belongs to none. */
+mbx_engine *flow_engine(const struct mbx_flow *f);
 /* Sequence number of stream offset 0 of a half: after its SYN, or the first seen. */
 static inline uint32_t half_base_seq(const struct mbx_half *h)
 {

@@ -7,7 +7,10 @@
  * first) before hashing with XXH3, so both directions hash to the same bucket
  * (and, with the same hash upstream, the same worker).  Buckets and chains hold
  * indices into the flow array, which is calloc'd once for config.max_flows flows
- * of 256 bytes: 1M flows take 256 MiB, and only slots in use are touched.
+ * of 248 bytes, plus a bucket array of the next power of two >= max_flows
+ * indices: 1M flows take 252 MiB, and only slots in use are touched.  A flow
+ * holds no pointer to its engine: the public calls given only a flow find it
+ * by address in a small registry of live engines (flow_engine).
  *
  * Idle timeouts run on packet time (or the wall clock on live ports).  Every
  * flow sits on one of four LRU lists (SYN-only, established, closing, UDP), each
@@ -19,6 +22,8 @@
  * times out, is evicted or its 4-tuple is reused by a new connection.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +32,67 @@
 
 #include "engine.h"
 
-_Static_assert(sizeof(struct mbx_flow) <= 256, "a flow must fit in 256 bytes");
+/* Issue 2: <= 256 bytes per tracked connection (flow + its hash bucket). */
+_Static_assert(sizeof(struct mbx_flow) + sizeof(uint32_t) <= 256,
+               "a flow and its bucket must fit in 256 bytes");
+_Static_assert(sizeof(struct mbx_flow) == 248, "struct mbx_flow changed size: update flow.c's header");
+
+/* Registry of live engines' flow arrays: slot i is in use while lo != NULL. */
+#define FLOW_MAX_ENGINES 256
+static struct {
+    const struct mbx_flow *_Atomic lo; /* first flow (NULL: free slot) */
+    const struct mbx_flow *hi;         /* one past the last */
+    mbx_engine *eng;
+} flow_reg[FLOW_MAX_ENGINES];
+static pthread_mutex_t flow_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local unsigned flow_reg_last; /* slot found last by this thread */
+
+static bool flow_reg_has(unsigned i, const struct mbx_flow *f)
+{
+    const struct mbx_flow *lo = atomic_load_explicit(&flow_reg[i].lo, memory_order_acquire);
+    return lo && f >= lo && f < flow_reg[i].hi;
+}
+
+mbx_engine *flow_engine(const struct mbx_flow *f)
+{
+    unsigned i = flow_reg_last;
+    if (flow_reg_has(i, f))
+        return flow_reg[i].eng;
+    for (i = 0; i < FLOW_MAX_ENGINES; i++)
+        if (flow_reg_has(i, f)) {
+            flow_reg_last = i;
+            return flow_reg[i].eng;
+        }
+    return NULL;
+}
+
+static int flow_reg_add(mbx_engine *e)
+{
+    int r = -EMFILE;
+    pthread_mutex_lock(&flow_reg_lock);
+    for (unsigned i = 0; i < FLOW_MAX_ENGINES; i++)
+        if (!atomic_load_explicit(&flow_reg[i].lo, memory_order_relaxed)) {
+            flow_reg[i].hi = e->flows + e->cfg.max_flows;
+            flow_reg[i].eng = e;
+            atomic_store_explicit(&flow_reg[i].lo, e->flows, memory_order_release);
+            r = 0;
+            break;
+        }
+    pthread_mutex_unlock(&flow_reg_lock);
+    return r;
+}
+
+static void flow_reg_del(const mbx_engine *e)
+{
+    pthread_mutex_lock(&flow_reg_lock);
+    for (unsigned i = 0; i < FLOW_MAX_ENGINES; i++)
+        if (flow_reg[i].eng == e &&
+            atomic_load_explicit(&flow_reg[i].lo, memory_order_relaxed) == e->flows) {
+            atomic_store_explicit(&flow_reg[i].lo, NULL, memory_order_release);
+            flow_reg[i].eng = NULL;
+        }
+    pthread_mutex_unlock(&flow_reg_lock);
+}
 
 int flow_init(mbx_engine *e)
 {
@@ -38,6 +103,9 @@ int flow_init(mbx_engine *e)
     e->bucket = calloc(nb, sizeof(*e->bucket));
     if (!e->flows || !e->bucket)
         return -ENOMEM;
+    int r = flow_reg_add(e);
+    if (r < 0)
+        return r;
     e->nbucket_mask = nb - 1;
     e->timeout[LRU_SYN] = e->cfg.timeout_syn;
     e->timeout[LRU_EST] = e->cfg.timeout_est;
@@ -49,6 +117,8 @@ int flow_init(mbx_engine *e)
 
 void flow_fini(mbx_engine *e)
 {
+    if (e->flows)
+        flow_reg_del(e);
     free(e->flows);
     free(e->bucket);
     free(e->ext);
@@ -256,7 +326,6 @@ static struct mbx_flow *flow_create(mbx_engine *e, const struct mbx_pkt *p, uint
     f->addr[!c] = p->dst;
     f->port[!c] = p->dport;
     f->proto = p->proto;
-    f->eng = e;
     f->id = e->next_id++;
     f->start = f->last = p->ts;
     f->fflags = F_LIVE;
@@ -336,40 +405,49 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, en
     return f;
 }
 
+static _Thread_local const struct mbx_flow *flow_sort_base; /* flow_cmp_id's array */
+
 static int flow_cmp_id(const void *a, const void *b)
 {
-    const struct mbx_flow *x = *(struct mbx_flow *const *)a, *y = *(struct mbx_flow *const *)b;
+    const struct mbx_flow *x = &flow_sort_base[*(const uint32_t *)a],
+                          *y = &flow_sort_base[*(const uint32_t *)b];
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* End of input: every live flow ends (MBX_END_EOF, tcp.timeout) in flow-id order. */
+/* End of input: every live flow ends (MBX_END_EOF, tcp.timeout) in flow-id order.
+ * The live flows' indices are sorted in the bucket array (no lookup happens
+ * any more and it has >= max_flows entries), so finishing a full table needs
+ * no extra memory. */
 void flow_finish_all(mbx_engine *e)
 {
     if (!e->nflows)
         return;
-    struct mbx_flow **v = malloc(sizeof(*v) * e->nflows);
+    size_t nb = (size_t)e->nbucket_mask + 1;
+    uint32_t *v = e->nflows <= nb ? e->bucket : malloc(sizeof(*v) * e->nflows);
     uint32_t n = 0;
     if (!v)
         return;
     for (uint32_t i = 0; i < e->bump; i++)
         if (e->flows[i].fflags & F_LIVE)
-            v[n++] = &e->flows[i];
+            v[n++] = i;
+    flow_sort_base = e->flows;
     qsort(v, n, sizeof(*v), flow_cmp_id);
     for (uint32_t i = 0; i < n; i++)
-        flow_end(e, v[i], MBX_END_EOF);
+        flow_end(e, &e->flows[v[i]], MBX_END_EOF);
     /* Release everything at once: no per-flow chain walks over a cold table. */
     for (uint32_t i = 0; i < n; i++) {
         for (int s = 0; s < 2; s++)
-            stream_close(e, v[i], (enum mbx_side)s);
-        v[i]->fflags = 0;
+            stream_close(e, &e->flows[v[i]], (enum mbx_side)s);
+        e->flows[v[i]].fflags = 0;
     }
-    memset(e->bucket, 0, sizeof(*e->bucket) * ((size_t)e->nbucket_mask + 1));
+    memset(e->bucket, 0, sizeof(*e->bucket) * nb);
     memset(e->lru_head, 0, sizeof(e->lru_head));
     memset(e->lru_tail, 0, sizeof(e->lru_tail));
     e->nflows = 0;
     e->free_head = 0;
     e->bump = 0;
-    free(v);
+    if (v != e->bucket)
+        free(v);
 }
 
 /* ---------------------------------------------------------------- public API */
@@ -431,8 +509,8 @@ void mbx_flow_half(const mbx_flow *f, enum mbx_side s, struct mbx_half_info *out
 
 void *mbx_flow_ext(mbx_flow *f, int slot)
 {
-    mbx_engine *e = f->eng;
-    if (!e->ext || slot < 0 || (size_t)slot >= e->ext_size)
+    mbx_engine *e = flow_engine(f);
+    if (!e || !e->ext || slot < 0 || (size_t)slot >= e->ext_size)
         return NULL;
     return e->ext + (size_t)flow_index(e, f) * e->ext_size + (size_t)slot;
 }

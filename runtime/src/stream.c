@@ -25,7 +25,9 @@
  * flow ends (LOSS, or EVICTED).  After a gap the unread bytes before it are
  * dropped (a reader's unread window is always contiguous).  Bytes past
  * config.stream_depth are counted once each (depth_end) and reported as DEPTH
- * gaps.  Every gap is counted in the half and in the run's statistics.
+ * gaps.  Every gap is counted in the half and in the run's statistics: losses
+ * (LOSS, OOO_FULL, EVICTED, SNAPLEN) in gaps/gap_bytes, limits (DEPTH, MEMORY)
+ * in depth_limits/depth_bytes.
  *
  * Zero copy.  When frames stay valid until the source closes (a mapped pcap
  * file: e->frames_persist), an in-order segment on a stream with nothing
@@ -166,7 +168,9 @@ struct mbx_stream *stream_open(mbx_engine *e, struct mbx_flow *f, enum mbx_side 
     const struct mbx_half *h = &f->half[s];
     memset(st, 0, sizeof(*st));
     st->base_seq = half_base_seq(h);
-    int64_t off = (h->hflags & H_ISN) ? seq_to_off(h->next_seq, st->base_seq, 0) : 0;
+    /* A side that sent bytes before its stream was wanted starts where it is
+     * now; otherwise the stream starts at its first byte (offset 0). */
+    int64_t off = (h->hflags & H_ISN) && h->payload ? seq_to_off(h->next_seq, st->base_seq, 0) : 0;
     if (off < 0)
         off = 0;
     st->base_off = st->read_off = st->end_off = st->hi_off = st->valid_lo = (uint64_t)off;
@@ -176,6 +180,12 @@ struct mbx_stream *stream_open(mbx_engine *e, struct mbx_flow *f, enum mbx_side 
     st->flow = flow_index(e, f);
     st->eng = e;
     f->fflags |= s ? F_STREAM1 : F_STREAM0;
+    /* Opened late (at the side's first byte): what is known already. */
+    const struct mbx_half *r = &f->half[!s];
+    if (r->hflags & H_ACKED)
+        stream_set_ack(st, seq_to_off(r->last_ack, st->base_seq, st->end_off));
+    if (h->hflags & H_FIN)
+        stream_set_fin(st, seq_to_off(h->fin_seq, st->base_seq, st->end_off));
     return st;
 }
 
@@ -203,8 +213,8 @@ void stream_recheck(mbx_engine *e, struct mbx_flow *f)
     for (int i = 0; i < 2; i++) {
         enum mbx_side s = (enum mbx_side)i;
         bool want = stream_wanted(e, f, s), have = stream_get(e, f, s) != NULL;
-        if (want && !have)
-            stream_open(e, f, s);
+        if (want && !have && f->half[s].payload)
+            stream_open(e, f, s); /* otherwise at its first byte */
         else if (!want && have)
             stream_close(e, f, s);
     }
@@ -286,14 +296,15 @@ static void stream_gap(mbx_engine *e, struct mbx_stream *st, uint64_t off, uint6
 {
     struct mbx_flow *f = &e->flows[st->flow];
     struct mbx_half *h = &f->half[st->side];
-    if (why == MBX_GAP_DEPTH || why == MBX_GAP_MEMORY) {
+    if (why == MBX_GAP_DEPTH || why == MBX_GAP_MEMORY) { /* a limit, not a loss */
         h->depth_bytes += len;
         e->stats.depth_bytes += len;
+        e->stats.depth_limits++;
     } else {
         h->gap_bytes += len;
         e->stats.gap_bytes += len;
+        e->stats.gaps++;
     }
-    e->stats.gaps++;
     if (off == st->end_off) {
         st->end_off += len;
         st->read_off = st->valid_lo = st->end_off;
@@ -677,10 +688,15 @@ mbx_stream *mbx_flow_stream(mbx_flow *f, enum mbx_side s)
 {
     if ((unsigned)s > 1)
         return NULL;
-    mbx_engine *e = f->eng;
+    mbx_engine *e = flow_engine(f);
+    if (!e)
+        return NULL;
     if (f->proto == 17)
         return e->udp_cur == f && e->udp_stream.side == s ? &e->udp_stream : NULL;
-    return stream_get(e, f, s);
+    struct mbx_stream *st = stream_get(e, f, s);
+    if (!st && stream_wanted(e, f, s))
+        st = stream_open(e, f, s); /* asked for before the side's first byte */
+    return st;
 }
 
 uint64_t mbx_stream_read_off(const mbx_stream *s)

@@ -130,7 +130,8 @@ static bool tcp_far(const struct mbx_flow *f, enum mbx_side s, uint32_t seq)
     return ad > lim;
 }
 
-static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mbx_side s);
+static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mbx_side s,
+                                      uint32_t upto);
 
 /* Side s sent its FIN at sequence number fin_seq. */
 static void tcp_fin(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, uint32_t fin_seq)
@@ -152,7 +153,7 @@ static void tcp_fin(mbx_engine *e, struct mbx_flow *f, enum mbx_side s, uint32_t
                  R->state != MBX_TCPS_LAST_ACK && R->state != MBX_TCPS_CLOSED)
             set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSE_WAIT);
     }
-    struct mbx_stream *st = side_stream(e, f, s);
+    struct mbx_stream *st = side_stream(e, f, s, S->fin_seq);
     if (st) {
         stream_set_fin(st, seq_to_off(S->fin_seq, st->base_seq, st->end_off));
         stream_deliver(e, st, false, MBX_GAP_LOSS);
@@ -284,10 +285,16 @@ static bool tcp_rst_ok(const struct mbx_half *S, const struct mbx_half *R, const
     return seq_in(p->seq, rcv_nxt, rcv_nxt + wnd);
 }
 
-static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mbx_side s)
+/* Side s's stream, opened if a subscription reads it and the side has sent
+ * stream bytes before sequence number upto (seen or not: a FIN or an ACK past
+ * its first byte means bytes were sent).  A side that sent no byte has no
+ * stream state: a SYN-only flow costs the same whether streams are read or not. */
+static struct mbx_stream *side_stream(mbx_engine *e, struct mbx_flow *f, enum mbx_side s,
+                                      uint32_t upto)
 {
     struct mbx_stream *st = stream_get(e, f, s);
-    if (!st && stream_wanted(e, f, s))
+    const struct mbx_half *h = &f->half[s];
+    if (!st && (h->hflags & H_ISN) && seq_gt(upto, half_base_seq(h)) && stream_wanted(e, f, s))
         st = stream_open(e, f, s);
     return st;
 }
@@ -514,7 +521,8 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
             disp_flow_event(e, MBX_EV_TCP_OPEN, f, s);
     }
     if (ack_ok) {
-        struct mbx_stream *rs = side_stream(e, f, (enum mbx_side) !s);
+        uint32_t upto = (R->hflags & H_FIN) && seq_geq(p->ack, R->fin_seq) ? R->fin_seq : p->ack;
+        struct mbx_stream *rs = side_stream(e, f, (enum mbx_side) !s, upto);
         if (rs) {
             stream_set_ack(rs, seq_to_off(p->ack, rs->base_seq, rs->end_off));
             stream_deliver(e, rs, false, MBX_GAP_LOSS);
@@ -535,7 +543,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
          * (a segment filling a hole is not one); without a stream, or past the
          * depth, a segment that starts before the highest sequence sent. */
         bool rexmit = seq_lt(data_seq, S->next_seq);
-        struct mbx_stream *st = side_stream(e, f, s);
+        struct mbx_stream *st = side_stream(e, f, s, data_seq + wire_len);
         bool incons = false;
         if (st) {
             bool past_depth = e->cfg.stream_depth && st->end_off >= e->cfg.stream_depth;

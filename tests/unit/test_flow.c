@@ -174,11 +174,37 @@ static void test_udp(void **state)
     mbx_engine_free(e);
 }
 
+/* A flow holds no engine pointer (issue 2: 248 bytes per flow); the calls
+ * given only a flow find its engine by address, also with several engines. */
+static void test_engine_of_flow(void **state)
+{
+    (void)state;
+    struct mbx_config cfg;
+    mbx_config_default(&cfg);
+    cfg.max_flows = 8;
+    mbx_engine *a = mbx_engine_new(&cfg), *b = mbx_engine_new(&cfg);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_ptr_equal(flow_engine(&a->flows[0]), a);
+    assert_ptr_equal(flow_engine(&a->flows[7]), a);
+    assert_ptr_equal(flow_engine(&b->flows[3]), b);
+    assert_ptr_equal(flow_engine(&b->flows[0]), b);
+    struct mbx_flow other;
+    assert_null(flow_engine(&other));
+    int slot = mbx_flow_ext_register(b, 16);
+    assert_true(slot >= 0);
+    assert_ptr_equal(mbx_flow_ext(&b->flows[2], slot), b->ext + 2 * b->ext_size + (size_t)slot);
+    mbx_engine_free(a);
+    assert_ptr_equal(flow_engine(&b->flows[1]), b);
+    mbx_engine_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_symmetric_and_ids),
         cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_engine_of_flow),
         cmocka_unit_test(test_idle_timeouts),
         cmocka_unit_test(test_udp),
     };

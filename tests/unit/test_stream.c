@@ -223,11 +223,16 @@ static void test_depth(void **state)
     assert_int_equal(h.delivered, 4);
     assert_int_equal(h.depth_bytes, 4);
     assert_int_equal(e->stats.depth_bytes, 4);
+    /* the two depth gaps above are limits, not losses (issue 2: gaps counts
+     * bytes never seen only) */
+    assert_int_equal(e->stats.depth_limits, 2);
+    assert_int_equal(e->stats.gaps, 0);
+    assert_int_equal(e->stats.gap_bytes, 0);
     mbx_engine_free(e);
 }
 
 struct memlog {
-    uint64_t data, gap, gap_off;
+    uint64_t data, gap, gap_off, ngap;
     int reason;
 };
 static void mem_handler(const struct mbx_event *ev, void *udata)
@@ -240,6 +245,7 @@ static void mem_handler(const struct mbx_event *ev, void *udata)
         mbx_stream_consume(st, mbx_stream_peek(st, &d));
     } else {
         m->gap += ev->len;
+        m->ngap++;
         m->gap_off = ev->offset;
         m->reason = (int)ev->gap_reason;
     }
@@ -268,6 +274,9 @@ static void test_memory_limit(void **state)
     assert_int_equal(m.gap, 3001);
     assert_int_equal(m.reason, MBX_GAP_MEMORY);
     assert_int_equal(e->stats.depth_bytes, 3001);
+    assert_int_equal(e->stats.depth_limits, m.ngap); /* every MEMORY gap event */
+    assert_true(m.ngap >= 1);
+    assert_int_equal(e->stats.gaps, 0);
     mbx_engine_free(e);
 }
 
@@ -410,6 +419,36 @@ static void test_close_after_data_last(void **state)
     mbx_engine_free(e);
 }
 
+/* Issue 2 (memory per connection): a side that sent no payload byte has no
+ * stream state, even when tcp.data is subscribed: the handshake and a close
+ * without data leave the flow's stream entries untouched (all zero, as
+ * calloc'd), and the first byte of a side opens its stream at offset 0. */
+static void test_stream_state_at_first_byte(void **state)
+{
+    (void)state;
+    struct tconn c;
+    struct evlog l = {0};
+    struct mbx_config cfg = cfg_with(MBX_POLICY_FIRST);
+    mbx_engine *e = setup(&c, &l, &cfg);
+    static const struct mbx_stream zero;
+    struct mbx_flow *f = &e->flows[0];
+    assert_true(f->fflags & F_LIVE);
+    assert_false(f->fflags & (F_STREAM0 | F_STREAM1));
+    assert_memory_equal(&e->streams[0], &zero, sizeof(zero));
+    assert_memory_equal(&e->streams[1], &zero, sizeof(zero));
+    S2C(&c, ACK | PSH, 301, 101, "220 ok");
+    assert_true(f->fflags & F_STREAM1);
+    assert_false(f->fflags & F_STREAM0);
+    assert_memory_equal(&e->streams[0], &zero, sizeof(zero));
+    C2S(&c, FIN | ACK, 101, 307, NULL);
+    S2C(&c, FIN | ACK, 307, 102, NULL);
+    C2S(&c, ACK, 102, 308, NULL);
+    assert_false(f->fflags & F_STREAM0); /* the client's FIN carried no byte */
+    assert_memory_equal(&e->streams[0], &zero, sizeof(zero));
+    assert_string_equal(l.text, "data s 0 220 ok;tcp.close fin;");
+    mbx_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_flush_at_end),
         cmocka_unit_test(test_buffer_shrinks),
         cmocka_unit_test(test_close_after_data_last),
+        cmocka_unit_test(test_stream_state_at_first_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
