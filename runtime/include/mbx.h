@@ -251,6 +251,11 @@ struct mbx_config {
     mbx_time timeout_est;         /* 0: 3600 s */
     mbx_time timeout_closing;     /* 0: 30 s */
     mbx_time timeout_udp;         /* 0: 120 s */
+    mbx_time linger;              /* a TCP connection that ended (FIN exchange or
+                                   * accepted RST) stays in the table this long
+                                   * after its last packet: stragglers are counted
+                                   * on it, with no event, unless a SYN with a new
+                                   * ISN opens a new connection; 0: 5 s */
     bool live_clock;              /* timers on wall-clock time (live ports) */
 };
 void mbx_config_default(struct mbx_config *c);
@@ -258,7 +263,7 @@ void mbx_config_default(struct mbx_config *c);
 typedef struct mbx_engine mbx_engine;
 
 /* c NULL: defaults.  NULL on a bad configuration or no memory.  The flow table
- * (256 bytes a flow) is allocated here; only slots in use are touched. */
+ * (248 bytes a flow) is allocated here; only slots in use are touched. */
 mbx_engine *mbx_engine_new(const struct mbx_config *c);
 void mbx_engine_free(mbx_engine *e);
 

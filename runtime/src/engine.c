@@ -32,6 +32,7 @@ void mbx_config_default(struct mbx_config *c)
     c->timeout_est = 3600 * SEC;
     c->timeout_closing = 30 * SEC;
     c->timeout_udp = 120 * SEC;
+    c->linger = 5 * SEC;
 }
 
 static void config_fill(struct mbx_config *c)
@@ -52,6 +53,8 @@ static void config_fill(struct mbx_config *c)
         c->timeout_closing = d.timeout_closing;
     if (!c->timeout_udp)
         c->timeout_udp = d.timeout_udp;
+    if (!c->linger)
+        c->linger = d.linger;
 }
 
 mbx_engine *mbx_engine_new(const struct mbx_config *c)

@@ -64,7 +64,8 @@ struct mbx_half {
 #define F_SYNEV     0x80 /* tcp.syn fired */
 
 /* Idle-timeout classes: one LRU list each, so expiry is O(1) per packet. */
-enum lru_class { LRU_SYN, LRU_EST, LRU_CLOSING, LRU_UDP, LRU_N };
+enum lru_class { LRU_SYN, LRU_EST, LRU_CLOSING, LRU_UDP, LRU_ENDED, LRU_N };
+/* LRU_ENDED: TCP connections that ended (tcp.close fired), kept config.linger. */
 
 struct mbx_flow {
     struct mbx_half half[2]; /* by enum mbx_side */

@@ -17,9 +17,11 @@
  * with one timeout, so the oldest flow of a class is its list's head and expiry
  * costs O(1) per packet, never a scan.  When the table is full the least
  * recently active flow among the heads is evicted: it ends with MBX_END_EVICTED
- * and its subscribers see tcp.timeout.  A flow that has closed (FIN or RST)
- * stays on the closing list to absorb late ACKs and retransmissions until it
- * times out, is evicted or its 4-tuple is reused by a new connection.
+ * and its subscribers see tcp.timeout.  A connection that has ended (FIN
+ * exchange or accepted RST) lingers on a fifth list for config.linger of packet
+ * time (as TIME_WAIT does) to absorb stragglers - late ACKs, retransmissions, the
+ * peer's in-flight data and RST replies after a reset - counted on it with no
+ * event, until it expires, is evicted or a SYN with a new ISN reuses its 4-tuple.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -111,6 +113,7 @@ int flow_init(mbx_engine *e)
     e->timeout[LRU_EST] = e->cfg.timeout_est;
     e->timeout[LRU_CLOSING] = e->cfg.timeout_closing;
     e->timeout[LRU_UDP] = e->cfg.timeout_udp;
+    e->timeout[LRU_ENDED] = e->cfg.linger;
     e->next_id = 1;
     return 0;
 }
@@ -270,6 +273,7 @@ void flow_end(mbx_engine *e, struct mbx_flow *f, enum mbx_flow_end why)
             e->pkt = NULL; /* tcp.timeout carries no packet */
         disp_flow_event(e, ev, f, MBX_CLIENT);
         e->pkt = saved;
+        flow_set_class(e, f, LRU_ENDED); /* the linger (a no-op if released next) */
     }
 }
 
@@ -385,7 +389,7 @@ struct mbx_flow *flow_get(mbx_engine *e, const struct mbx_pkt *p, uint64_t h, en
         if (p->proto == 6 && tcp_is_new_connection(f, p, s)) {
             bool fin = (f->half[0].hflags | f->half[1].hflags) & H_FIN;
             if (!(p->tcp_flags & MBX_TCP_SYN))
-                role = s; /* data after a reset: same roles, picked up mid-stream */
+                role = s; /* reused without a SYN: same roles, mid-stream */
             flow_end(e, f, fin ? MBX_END_FIN : MBX_END_REUSED);
             flow_release(e, f);
             break;

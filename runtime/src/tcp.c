@@ -220,12 +220,9 @@ static bool tcp_isn_clock_match(const struct mbx_flow *f, const struct mbx_half 
 
 bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, enum mbx_side sender)
 {
-    /* New data after an accepted reset (the endpoints ignored it, e.g. an
-     * injected RST): a new flow, picked up mid-stream, so that no byte is
-     * dropped silently. */
-    if (f->end == MBX_END_RST && p->payload_len > 0 && !(p->tcp_flags & MBX_TCP_RST) &&
-        (f->half[sender].hflags & H_ISN) && seq_geq(p->seq, f->half[sender].next_seq))
-        return true;
+    /* Data after an accepted reset (the peer's segments in flight, an endpoint
+     * that ignored an injected RST) is no new connection (RFC 9293 3.10.7.4:
+     * the connection is CLOSED); it is counted on the lingering flow. */
     uint8_t sar = p->tcp_flags & (MBX_TCP_SYN | MBX_TCP_ACK | MBX_TCP_RST);
     const struct mbx_half *S = &f->half[sender], *R = &f->half[!sender];
     if (!(sar & (MBX_TCP_SYN | MBX_TCP_RST))) {
@@ -253,10 +250,13 @@ bool tcp_is_new_connection(const struct mbx_flow *f, const struct mbx_pkt *p, en
      * the capture missed the old connection's end (e.g. tcp_tw_reuse, loss). */
     if (S->state >= MBX_TCPS_ESTABLISHED && (S->hflags & H_SEEN))
         return true;
-    if (sar != MBX_TCP_SYN)
-        return false;
+    /* After the end (a reset accepted in the handshake, then ignored by the
+     * client: suricata-verify bug-3286-02/03), a SYN or SYN/ACK with a new ISN
+     * opens a new connection. */
     if (f->end != MBX_END_NONE)
         return true;
+    if (sar != MBX_TCP_SYN)
+        return false;
     /* A SYN with a new ISN after this side closed (TIME_WAIT, CLOSED after a
      * FIN exchange) starts a new connection. */
     bool s_closed =
@@ -474,8 +474,7 @@ void tcp_packet(mbx_engine *e, struct mbx_flow *f, const struct mbx_pkt *p, enum
         }
         set_state(e, f, s, MBX_TCPS_CLOSED);
         set_state(e, f, (enum mbx_side) !s, MBX_TCPS_CLOSED);
-        flow_end(e, f, MBX_END_RST);
-        flow_set_class(e, f, LRU_CLOSING);
+        flow_end(e, f, MBX_END_RST); /* it lingers (LRU_ENDED) */
         return;
     }
 
