@@ -37,7 +37,8 @@
 /* Issue 2: <= 256 bytes per tracked connection (flow + its hash bucket). */
 _Static_assert(sizeof(struct mbx_flow) + sizeof(uint32_t) <= 256,
                "a flow and its bucket must fit in 256 bytes");
-_Static_assert(sizeof(struct mbx_flow) == 248, "struct mbx_flow changed size: update flow.c's header");
+_Static_assert(sizeof(struct mbx_flow) == 248,
+               "struct mbx_flow changed size: update flow.c's header");
 
 /* Registry of live engines' flow arrays: slot i is in use while lo != NULL. */
 #define FLOW_MAX_ENGINES 256

@@ -164,14 +164,14 @@ check_eq "$(field "$T/b130" 0 tcp_conn.reason)" fin "bug-130 ended by"
 # pkts_toserver 8, pkts_toclient 5, bytes 607 / 5453 (link layer), tcp_flags_ts 1e,
 # tcp_flags_tc 1a, state closed, flow.end 16:44:16.185868 (the last frame).
 streams b78 "$SV/bug-78-http-uri/input.pcap"
+b78() { field "$T/b78" 0 "tcp_conn.$1"; }
 check_eq "$(field "$T/b78" 1 flow_id)" "" "bug-78 one flow (no mid-stream flow after the RST)"
-check_eq "$(field "$T/b78" 0 tcp_conn.c2s.pkts)/$(field "$T/b78" 0 tcp_conn.s2c.pkts)" 8/5 "bug-78 packets"
-check_eq "$(( $(field "$T/b78" 0 tcp_conn.c2s.bytes) + 14 * 8 ))/$(( $(field "$T/b78" 0 tcp_conn.s2c.bytes) + 14 * 5 ))" \
-  607/5453 "bug-78 bytes (link layer)"
-check_eq "$(field "$T/b78" 0 tcp_conn.c2s.tcp_flags)/$(field "$T/b78" 0 tcp_conn.s2c.tcp_flags)" 1e/1a \
-  "bug-78 flags each side sent"
-check_eq "$(field "$T/b78" 0 tcp_conn.reason)/$(field "$T/b78" 0 tcp_conn.c2s.state)" rst/closed "bug-78 end"
-check_eq "$(field "$T/b78" 0 tcp_conn.end)" 2009-10-16T16:44:16.185868+0000 "bug-78 flow end (last frame)"
+check_eq "$(b78 c2s.pkts)/$(b78 s2c.pkts)" 8/5 "bug-78 packets"
+check_eq "$(( $(b78 c2s.bytes) + 14 * 8 ))/$(( $(b78 s2c.bytes) + 14 * 5 ))" 607/5453 \
+  "bug-78 bytes (link layer)"
+check_eq "$(b78 c2s.tcp_flags)/$(b78 s2c.tcp_flags)" 1e/1a "bug-78 flags each side sent"
+check_eq "$(b78 reason)/$(b78 c2s.state)" rst/closed "bug-78 end"
+check_eq "$(b78 end)" 2009-10-16T16:44:16.185868+0000 "bug-78 flow end (last frame)"
 
 # stream-depth-reached-event (smb2.pcap) with depth 50: test.yaml expects the
 # depth-reached event once per direction.  Each direction delivers 50 bytes; the
