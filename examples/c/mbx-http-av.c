@@ -119,7 +119,8 @@ int main(int argc, char **argv)
     const char *capture = NULL, *outpath = "-";
     bool stats = false;
     int c;
-    while ((c = getopt(argc, argv, "r:o:sh")) != -1) {
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    while ((c = getopt_long(argc, argv, "r:o:sh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             capture = optarg;

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
     const char *capture = NULL, *outpath = "-";
     bool stats = false, anomalies = false, nobodies = false;
     int c;
-    while ((c = getopt(argc, argv, "r:o:ansh")) != -1) {
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    while ((c = getopt_long(argc, argv, "r:o:ansh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             capture = optarg;

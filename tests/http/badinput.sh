@@ -26,6 +26,9 @@ expect() {
 PCAP=$SH/corpora/suricata-verify/http-gap-simple/input.pcap
 expect "no arguments" 2 "-r CAPTURE is required" "$LOG"
 expect "unknown option" 2 "usage:" "$LOG" -Z
+expect "unknown long option" 2 "unrecognized option" "$LOG" --bogus
+expect "--help" 0 "" "$LOG" --help
+grep -q "^usage: mbx-httplog -r CAPTURE" "$T/out" || { echo "FAIL --help: no usage on stdout"; fails=$((fails + 1)); }
 expect "stray argument" 2 "unexpected argument" "$LOG" -r "$PCAP" extra
 expect "missing capture" 2 "No such file" "$LOG" -r "$T/nonexistent.pcap"
 head -c 4096 /dev/urandom >"$T/junk.pcap"
