@@ -84,9 +84,10 @@ rm -rf "$(sed -n 's/.*it is kept at \(.*\)\/program.c)$/\1/p' "$TMP/err")"
 "$MBXC" emit-c --dump-after=link "$PS" > "$TMP/link.txt" && [ -s "$TMP/link.txt" ] &&
     pass "--dump-after=link (front end) works through emit-c" || fail "--dump-after=link"
 # an install prefix instead of the build tree (MBX_PREFIX; the layout of runtime/'s
-# install rules: include/mbx.h, lib/libmbx.a)
+# install rules: include/mbx.h, mbx_events.def, mbx_gen.h, lib/libmbx.a)
 mkdir -p "$TMP/inst/include" "$TMP/inst/lib"
-cp "$MBX_SRC/runtime/include/mbx.h" "$MBX_SRC/runtime/include/mbx_events.def" "$TMP/inst/include/"
+cp "$MBX_SRC/runtime/include/mbx.h" "$MBX_SRC/runtime/include/mbx_events.def" \
+    "$MBX_SRC/runtime/include/mbx_gen.h" "$TMP/inst/include/"
 cp "$MBX_BUILD/runtime/libmbx.a" "$TMP/inst/lib/"
 MBX_PREFIX=$TMP/inst "$MBXC" build "$PS" -o "$TMP/ps-inst" 2> "$TMP/err" &&
     "$TMP/ps-inst" -r "$CAP" | grep -q '"signature":"portscan"' &&
