@@ -140,13 +140,12 @@ G_INLINE uint64_t g_ep_rexmits(struct g_endp p)
     return g_ep_half(p).rexmits;
 }
 /* streams of the event being handled */
-G_INLINE struct mbx_str g_stream_peek(const struct mbx_event *ev, struct g_endp p,
-                                          int64_t n)
+G_INLINE struct mbx_str g_stream_peek(const struct mbx_event *ev, struct g_endp p, int64_t n)
 {
     return mbx_gen_peek(ev, p.f, p.side, n);
 }
-G_INLINE struct mbx_str g_stream_peek_at(const struct mbx_event *ev, struct g_endp p,
-                                             int64_t off, int64_t n)
+G_INLINE struct mbx_str g_stream_peek_at(const struct mbx_event *ev, struct g_endp p, int64_t off,
+                                         int64_t n)
 {
     return mbx_gen_peek_at(ev, p.f, p.side, off, n);
 }
@@ -154,8 +153,7 @@ G_INLINE struct mbx_str g_stream_new_bytes(const struct mbx_event *ev, struct g_
 {
     return mbx_gen_new_bytes(ev, p.f, p.side);
 }
-G_INLINE bool g_stream_starts_with(const struct mbx_event *ev, struct g_endp p,
-                                        struct mbx_str s)
+G_INLINE bool g_stream_starts_with(const struct mbx_event *ev, struct g_endp p, struct mbx_str s)
 {
     return mbx_gen_stream_starts_with(ev, p.f, p.side, s);
 }
@@ -192,15 +190,13 @@ G_INLINE void g_tput_u(mbx_table *t, struct mbx_tkey k, mbx_time now, uint64_t v
     if (s)
         *s = op == 0 ? v : op == 1 ? *s + v : *s - v;
 }
-G_INLINE void g_tput_addr(mbx_table *t, struct mbx_tkey k, mbx_time now,
-                               struct mbx_addr v)
+G_INLINE void g_tput_addr(mbx_table *t, struct mbx_tkey k, mbx_time now, struct mbx_addr v)
 {
     struct mbx_addr *s = (struct mbx_addr *)mbx_table_put(t, k, now);
     if (s)
         *s = v;
 }
-G_INLINE void g_tput_str(mbx_table *t, struct mbx_tkey k, mbx_time now,
-                              struct mbx_str v)
+G_INLINE void g_tput_str(mbx_table *t, struct mbx_tkey k, mbx_time now, struct mbx_str v)
 {
     (void)mbx_table_put_str(t, k, v, now);
 }
