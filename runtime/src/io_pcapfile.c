@@ -39,6 +39,7 @@ struct pcapf {
     uint32_t maxcap;        /* largest caplen accepted */
     uint32_t tsmul;         /* 1000 (us) or 1 (ns) */
     size_t drop_end;        /* pages dropped below here */
+    size_t pf;              /* prefetched up to here */
     bool swap;              /* written in the other byte order */
     int linktype;           /* LINKTYPE_ of every record */
     char path[256];         /* for messages */
@@ -100,6 +101,17 @@ static inline uint32_t pcapf_u32(const uint8_t *p, bool swap)
     return swap ? __builtin_bswap32(v) : v;
 }
 
+/* The walk over record headers is a chain of dependent loads (each header
+ * gives the next one's offset), so a burst is kept short and the lines ahead of
+ * the reader are prefetched: the loads of the next records then overlap the
+ * engine's work on this one instead of stalling it.  Measured on a 1.3 M-packet
+ * capture (bench/run.sh): 0.269 s -> 0.163 s for mbx-streams --count.  The
+ * distance stays within the kernel's fault-around window: a prefetch of a line
+ * whose page is not mapped yet is dropped by the CPU, and populating the page
+ * tables ahead (MADV_POPULATE_READ) was measured slower. */
+#define PCAPF_BURST   4     /* records per call */
+#define PCAPF_PF_DIST 6144u /* bytes prefetched ahead of the reader */
+
 #define PCAPF_CHUNK (4u << 20) /* pages are dropped behind the reader in these steps */
 
 /* Drop the pages more than three chunks behind the reader. */
@@ -120,6 +132,8 @@ static int pcapf_next(struct mbx_source *s, struct mbx_frame *f, int max)
     const bool swap = r->swap;
     int n = 0;
     int rc = 0;
+    if (max > PCAPF_BURST)
+        max = PCAPF_BURST;
     while (n < max && off < size) {
         if (size - off < PCAPF_RHDR) {
             rc = src_fail(s, -EIO, "%s: truncated record at offset %zu (packet %llu)", r->path, off,
@@ -152,6 +166,11 @@ static int pcapf_next(struct mbx_source *s, struct mbx_frame *f, int max)
         f[n].priv = NULL;
         n++;
         off += PCAPF_RHDR + caplen;
+        size_t pfend = off + PCAPF_PF_DIST < size ? off + PCAPF_PF_DIST : size;
+        for (size_t q = r->pf > off ? r->pf : off; q < pfend; q += 64) /* a cache line */
+            __builtin_prefetch(map + q);
+        if (pfend > r->pf)
+            r->pf = pfend;
     }
     r->off = off;
     r->npkts += (uint64_t)n;
