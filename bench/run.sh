@@ -12,8 +12,16 @@ BUILD=${MBX_BUILD:-$SRC/build}; SHARED=${MBX_SHARED:-$SRC/../shared}; RUNS=${RUN
 DIR=${MBX_BENCH_DIR:-/var/tmp/mbx-perf}; mkdir -p "$DIR/bin"
 CAP=${1:-$DIR/perf.pcap}
 if [ ! -s "$CAP" ]; then
+  # tcpdump drops packets when wrk and nginx take both cores (2.2 M of 4 M here):
+  # it writes to tmpfs, and wrk and nginx run at the lowest priority
   echo "bench: making $CAP with gen_perf_trace.sh (~1.5 GB, ~1 min)" >&2
-  bash "$SHARED/testbed/gen_perf_trace.sh" -o "$DIR" >&2
+  GEN=/dev/shm/mbx-perf-gen; rm -rf "$GEN"
+  ( for _ in $(seq 600); do for p in $(pgrep -x wrk) $(pgrep -x nginx); do
+      renice -n 19 -p "$p" >/dev/null 2>&1 || true; done; sleep 0.1; done ) & RN=$!
+  bash "$SHARED/testbed/gen_perf_trace.sh" -o "$GEN" >&2 || { kill $RN; exit 1; }
+  kill $RN 2>/dev/null || true
+  mv "$GEN/perf.pcap" "$CAP"; mv "$GEN/perf_stats.txt" "$GEN/manifest.tsv" "$(dirname "$CAP")/"
+  rm -rf "$GEN"
 fi
 gcc -O2 -o "$DIR/bin/readfloor" "$SHARED/tools/readfloor.c"
 gcc -O2 -o "$DIR/bin/nids_count" "$HERE/nids_count.c" -lnids -lpcap
@@ -21,7 +29,12 @@ STREAMS=$BUILD/examples/c/mbx-streams
 [ -x "$STREAMS" ] || { echo "bench: build mbx-streams first ($STREAMS)" >&2; exit 2; }
 PKTS=$(capinfos -c -M "$CAP" | awk -F': *' '/Number of packets/ {print $2}')
 BYTES=$(capinfos -d -M "$CAP" | awk -F': *' '/Data size/ {print $2+0}')
-cat "$CAP" > /dev/null   # into the page cache
+# The capture as read from disk: dropped from the page cache, then read once.
+# (A file just written, by tcpdump or cp, sits in the cache in small pages,
+# which makes mapping it several times dearer for every reader; after a read
+# from disk the kernel holds it in large folios.)  Needs root; else as it is.
+sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || echo "bench: cannot drop caches" >&2
+cat "$CAP" > /dev/null
 
 # run NAME CMD...: best wall time of RUNS runs on core 1, peak RSS and CPU time
 # (user + system: what the tool itself used, less sensitive to a busy machine) of
