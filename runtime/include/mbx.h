@@ -257,8 +257,29 @@ struct mbx_config {
                                    * on it, with no event, unless a SYN with a new
                                    * ISN opens a new connection; 0: 5 s */
     bool live_clock;              /* timers on wall-clock time (live ports) */
+    uint16_t nworkers;            /* engines sharing one input (0 or 1: this engine
+                                   * processes every frame); see "Workers" below */
+    uint16_t worker;              /* this engine's index, 0 .. nworkers-1 */
 };
 void mbx_config_default(struct mbx_config *c);
+
+/* Workers (shared-nothing, one engine per thread): config.nworkers engines
+ * that are each given every frame of the same input (each reads the capture
+ * itself) process only their share: a frame belongs to the worker picked by a
+ * symmetric hash of its two IP addresses (mbx_worker_of()), so both directions
+ * of every flow of an address pair, and every fragment of a datagram, land on
+ * one worker; frames that are not IP, or fail to decode before their
+ * addresses, belong to worker 0.  A frame of another worker only advances the
+ * engine's packet clock (timers and idle timeouts fire at the same packet
+ * times as with one engine) and is not counted in its statistics, so the
+ * workers' statistics add up (mbx_stats_add()) to a single engine's.  Flow
+ * ids stay unique across the workers: worker w of n numbers its flows
+ * w + 1, w + 1 + n, w + 1 + 2n, ... (with one worker: 1, 2, 3, ...).
+ * Everything else (tables, per-flow state, output buffers) is per worker;
+ * mbx_out_worker() gives each one a writer of whole lines into a shared file. */
+#define MBX_MAX_WORKERS 64
+/* The worker (0 .. n-1) of a decoded frame: err and p as mbx_decode() left them. */
+unsigned mbx_worker_of(enum mbx_decode_err err, const struct mbx_pkt *p, unsigned n);
 
 typedef struct mbx_engine mbx_engine;
 
@@ -352,7 +373,8 @@ struct mbx_half_info {
     uint8_t tcp_flags;     /* OR of all flags this side sent */
 };
 
-uint64_t mbx_flow_id(const mbx_flow *f);      /* unique in a run, increasing */
+uint64_t mbx_flow_id(const mbx_flow *f);      /* unique in a run, increasing (per
+                                                * worker: see "Workers", section 4) */
 int mbx_flow_proto(const mbx_flow *f);         /* IPPROTO_TCP or IPPROTO_UDP */
 const struct mbx_addr *mbx_flow_addr(const mbx_flow *f, enum mbx_side s);
 uint16_t mbx_flow_port(const mbx_flow *f, enum mbx_side s);
@@ -498,6 +520,12 @@ void mbx_out_close(struct mbx_out *o);
 /* Write what is buffered now.  Records are buffered (256 KiB) unless the output
  * is a terminal; live readers flush when the input is idle. */
 void mbx_out_flush(struct mbx_out *o);
+/* A writer for one worker thread that writes into o's file: records are built
+ * in its own buffer and written as whole lines under o's lock, so the lines of
+ * several workers never tear or interleave (a record larger than the buffer
+ * holds the lock until it ends).  Close every worker writer before o; o
+ * itself must not be written while its workers write.  NULL: no memory. */
+struct mbx_out *mbx_out_worker(struct mbx_out *o);
 void mbx_engine_set_output(mbx_engine *e, struct mbx_out *o);
 struct mbx_out *mbx_engine_output(mbx_engine *e);
 
@@ -554,6 +582,10 @@ void mbx_engine_stats(const mbx_engine *e, struct mbx_stats *out);
 void mbx_stats_print(const struct mbx_stats *s, FILE *fp);
 /* The same as one EVE "stats" record. */
 void mbx_stats_write(const struct mbx_stats *s, struct mbx_out *o, mbx_time ts);
+/* Adds s to sum (the workers of one run): every counter is summed but
+ * timer_ticks_skipped, which is the largest (each worker runs the same timers
+ * on the same clock). */
+void mbx_stats_add(struct mbx_stats *sum, const struct mbx_stats *s);
 /* Count a division by zero in generated code. */
 void mbx_count_div0(mbx_engine *e);
 
@@ -763,13 +795,26 @@ struct mbx_program {
     int nslots;
     size_t flow_state;                    /* bytes of per-flow module state */
     int *flow_slot;                       /* receives its mbx_flow_ext slot */
+    /* Generated code keeps its mutable variables per worker thread
+     * (_Thread_local): the ev_ids array, the flow slot, the table variables,
+     * the subscription ids (and its own handles, such as std.http's).  Their
+     * addresses differ by thread, so no static table can hold them: each
+     * worker thread calls worker_vars before registering, and it writes that
+     * thread's addresses into v: v[0] the ev_ids array, v[1] the flow slot
+     * (NULL: none), v[2 + i] the variable of tables[i], v[2 + ntables + i]
+     * the int receiving subs[i]'s id.  NULL: the pointers above are used as
+     * they are (a program written by hand; one worker). */
+    void (*worker_vars)(void **v);
 };
 
 /* The compiled binary's main: parses the command line (-r FILE..., -i IFACE,
  * --dpdk EAL... -- [--port N] [--inline A:B], -o FILE, --set module.key=value,
- * --max-flows N, --stats, --help), builds the engine, registers p, runs every
- * source, and returns the exit status (0; 1 on a runtime error; 2 on bad
- * arguments or an unreadable capture). */
+ * --max-flows N, --workers N, --stats, --help), builds the engine, registers p,
+ * runs every source, and returns the exit status (0; 1 on a runtime error; 2
+ * on bad arguments or an unreadable capture).  --workers N (1..64, capture
+ * files only) runs N threads, each with its own engine, its share of every
+ * file (section 4, "Workers"), its own copy of p's variables (worker_vars) and
+ * its own output buffer into the one output; --stats then prints the sums. */
 int mbx_main(int argc, char **argv, const struct mbx_program *p);
 
 /* Helpers of generated code (app.c). */

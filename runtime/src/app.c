@@ -9,7 +9,12 @@
  * tables, externs, events with bases before the events derived from them,
  * subscriptions in dispatch order, timers), reads every source through one
  * loop (a progress line on stderr when it is a terminal), finishes, and
- * prints statistics on --stats.  It also holds the few helpers generated code
+ * prints statistics on --stats.  With --workers N it does all of that in N
+ * threads, one engine each (mbx.h section 4, "Workers"): every worker opens
+ * the capture files itself and processes its share of them, with its own copy
+ * of the program's variables (mbx_program.worker_vars) and its own output
+ * buffer into the one output; the statistics printed are the sums.  It also
+ * holds the few helpers generated code
  * calls that are too big to be inline in mbx.h (string scratch space, stream
  * views, JSON output of durations and sides, sha256_hex).
  */
@@ -17,10 +22,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +51,9 @@ static const char app_usage[] =
     "  -o FILE            events to FILE (default: standard output)\n"
     "  --set M.K=VALUE    set config K of module M (typed, e.g. portscan.window=30s)\n"
     "  --max-flows N      flow table bound (default 1000000)\n"
+    "  --workers N        N threads, each an engine with its share of the flows\n"
+    "                     (1..64, default 1; capture files only: each worker reads\n"
+    "                     every file and keeps the flows its address hash picks)\n"
     "  --stats            print run statistics on stderr at the end\n"
     "  --help             this text, and the configs this program has\n"
     "exit status: 0 done, 1 runtime error, 2 bad arguments or unreadable input\n";
@@ -228,19 +238,48 @@ static void print_help(const struct mbx_program *p)
 
 /* ---------------------------------------------------------------- registration */
 
+/* One engine with the program registered: the only one, or one worker's. */
 struct app {
     const struct mbx_program *p;
     mbx_engine *e;
-    int *sub_ids;   /* unused: ids go to the program's own variables */
-    bool *attached; /* externs attached (to detach) */
+    int *ev_ids;         /* this thread's copies of the program's variables */
+    int *flow_slot;      /* (mbx_program.worker_vars) */
+    mbx_table ***tables; /* ntables */
+    int **sub_ids;       /* nsubs */
+    bool *attached;      /* externs attached (to detach) */
 };
+
+/* The addresses of this thread's copies of p's variables. */
+static int app_vars(struct app *a)
+{
+    const struct mbx_program *p = a->p;
+    size_t n = 2 + (size_t)p->ntables + (size_t)p->nsubs;
+    void **v = calloc(n, sizeof(*v));
+    if (v == NULL)
+        return -1;
+    if (p->worker_vars) {
+        p->worker_vars(v);
+    } else {
+        v[0] = p->ev_ids;
+        v[1] = p->flow_slot;
+        for (int i = 0; i < p->ntables; i++)
+            v[2 + i] = p->tables[i].table;
+        for (int i = 0; i < p->nsubs; i++)
+            v[2 + p->ntables + i] = p->subs[i].id;
+    }
+    a->ev_ids = v[0];
+    a->flow_slot = v[1];
+    a->tables = (mbx_table ***)(v + 2);
+    a->sub_ids = (int **)(v + 2 + p->ntables);
+    return 0;
+}
 
 static int app_register(struct app *a)
 {
     const struct mbx_program *p = a->p;
     mbx_engine *e = a->e;
     for (int i = 0; i < p->nslots; i++)
-        p->ev_ids[i] = i < MBX_EV_NBUILTIN ? i : -1;
+        a->ev_ids[i] = i < MBX_EV_NBUILTIN ? i : -1;
     if (p->flow_state) {
         int slot = mbx_flow_ext_register(e, p->flow_state);
         if (slot < 0) {
@@ -248,14 +287,15 @@ static int app_register(struct app *a)
                     p->flow_state, strerror(-slot));
             return -1;
         }
-        *p->flow_slot = slot;
+        if (a->flow_slot)
+            *a->flow_slot = slot;
     }
     for (int i = 0; i < p->ntables; i++) {
         struct mbx_table_def d = p->tables[i].def;
         d.expire = p->tables[i].expire ? *p->tables[i].expire : 0;
         d.max = p->tables[i].max ? *p->tables[i].max : 0;
-        *p->tables[i].table = mbx_table_new(&d);
-        if (*p->tables[i].table == NULL) {
+        *a->tables[i] = mbx_table_new(&d);
+        if (*a->tables[i] == NULL) {
             fprintf(stderr, "%s: cannot make table %s\n", app_prog, d.name);
             return -1;
         }
@@ -282,7 +322,7 @@ static int app_register(struct app *a)
                         x->name, k);
                 return -1;
             }
-            p->ev_ids[x->slots[k]] = ids[k];
+            a->ev_ids[x->slots[k]] = ids[k];
         }
     }
     for (int i = 0; i < p->nevents; i++) {
@@ -291,24 +331,24 @@ static int app_register(struct app *a)
         if (ev->base_slot < 0)
             id = mbx_event_register(e, ev->name);
         else
-            id = mbx_event_define(e, ev->name, p->ev_ids[ev->base_slot], ev->filter, NULL);
+            id = mbx_event_define(e, ev->name, a->ev_ids[ev->base_slot], ev->filter, NULL);
         if (id < 0) {
             fprintf(stderr, "%s: cannot register event %s: %s\n", app_prog, ev->name,
                     strerror(-id));
             return -1;
         }
-        p->ev_ids[ev->slot] = id;
+        a->ev_ids[ev->slot] = id;
     }
     for (int i = 0; i < p->nsubs; i++) {
         const struct mbx_prog_sub *s = &p->subs[i];
-        int id = mbx_subscribe(e, p->ev_ids[s->slot], s->fn, NULL, s->flags);
+        int id = mbx_subscribe(e, a->ev_ids[s->slot], s->fn, NULL, s->flags);
         if (id < 0) {
             fprintf(stderr, "%s: module %s cannot subscribe to %s: %s\n", app_prog,
-                    p->modules[s->module].name, mbx_event_name(e, p->ev_ids[s->slot]),
+                    p->modules[s->module].name, mbx_event_name(e, a->ev_ids[s->slot]),
                     strerror(-id));
             return -1;
         }
-        *s->id = id;
+        *a->sub_ids[i] = id;
     }
     for (int i = 0; i < p->ntimers; i++) {
         const struct mbx_prog_timer *t = &p->timers[i];
@@ -376,6 +416,186 @@ static int app_feed(mbx_engine *e, struct mbx_source *src, const char *what, boo
     }
 }
 
+/* One worker: an engine on its share of the sources, with the program
+ * registered in this thread's copies of its variables; its statistics are
+ * kept for the sums.  With one worker it runs in the main thread. */
+struct app_worker {
+    const struct mbx_program *p;
+    struct mbx_config cfg;    /* worker, nworkers set */
+    struct mbx_source **srcs; /* nsrcs: opened by main (worker 0) or the worker */
+    const char *const *files; /* the capture files (workers > 0 open them) */
+    int nsrcs;
+    const char *what;     /* the live source's name (no files) */
+    struct mbx_out *out;  /* the output, or this worker's writer into it */
+    bool progress;        /* a progress line on stderr */
+    int status;           /* 0, 1 runtime error, 2 unreadable input */
+    bool ran;             /* registered and run: stats below are valid */
+    struct mbx_stats st;  /* at the end */
+    uint64_t (*tstat)[3]; /* per table: entries, evicted, writes lost */
+};
+
+static void *app_worker_run(void *arg)
+{
+    struct app_worker *w = arg;
+    const struct mbx_program *p = w->p;
+    bool first = w->cfg.worker == 0;
+    char err[512];
+    for (int i = 0; i < w->nsrcs && w->status == 0; i++) {
+        if (w->srcs[i] != NULL)
+            continue;
+        w->srcs[i] = mbx_source_open_file(w->files[i], err, sizeof(err));
+        if (w->srcs[i] == NULL) {
+            fprintf(stderr, "%s: worker %u: %s\n", app_prog, w->cfg.worker, err);
+            w->status = 2;
+        }
+    }
+    if (w->status)
+        return NULL;
+    mbx_engine *e = mbx_engine_new(&w->cfg);
+    bool attached[64] = {false};
+    struct app a = {.p = p, .e = e, .attached = attached};
+    if (e == NULL) {
+        fprintf(stderr, "%s: cannot start the engine: %s\n", app_prog, strerror(errno));
+        w->status = 1;
+    } else if (app_vars(&a) != 0) {
+        fprintf(stderr, "%s: out of memory\n", app_prog);
+        w->status = 1;
+    } else {
+        mbx_engine_set_output(e, w->out);
+        if (p->nexterns > 64 || app_register(&a) != 0)
+            w->status = 1;
+    }
+    if (w->status == 0) {
+        for (int i = 0; i < w->nsrcs && w->status == 0 && !app_stop; i++) {
+            const char *what = w->files ? w->files[i] : w->what;
+            int rc = app_feed(e, w->srcs[i], what, w->files == NULL, w->progress);
+            if (rc < 0) {
+                const char *why = mbx_source_error(w->srcs[i]);
+                if (first) /* every worker reads the same files: one message */
+                    fprintf(stderr, "%s%s: %s\n", w->progress ? "\n" : "", app_prog,
+                            why && *why ? why : strerror(-rc));
+                w->status = 2;
+            }
+        }
+        if (w->progress && app_progress_len > 0) /* wipe the progress line */
+            fprintf(stderr, "\r%*s\r", app_progress_len, "");
+        mbx_engine_finish(e); /* events of everything read, even after an error */
+        mbx_out_flush(w->out);
+        mbx_engine_stats(e, &w->st);
+        for (int i = 0; i < p->ntables; i++) {
+            mbx_table *t = *a.tables[i];
+            w->tstat[i][0] = mbx_table_len(t, mbx_engine_now(e));
+            w->tstat[i][1] = mbx_table_evicted(t);
+            w->tstat[i][2] = mbx_table_failed(t);
+        }
+        w->ran = true;
+    }
+    for (int i = p->nexterns - 1; i >= 0 && i < 64; i--)
+        if (attached[i] && p->externs[i].detach)
+            p->externs[i].detach();
+    for (int i = 0; a.tables && i < p->ntables; i++) {
+        mbx_table_free(*a.tables[i]);
+        *a.tables[i] = NULL;
+    }
+    mbx_out_flush(w->out);
+    mbx_engine_free(e);
+    free(a.tables ? (void *)(a.tables - 2) : NULL); /* the array app_vars made */
+    return NULL;
+}
+
+/* Runs n workers (n - 1 threads and this one) and prints the statistics summed. */
+static int app_run(const struct mbx_program *p, int n, const struct mbx_config *cfg,
+                   struct mbx_source **srcs, int nsrcs, const char *const *files, const char *what,
+                   struct mbx_out *out, bool stats)
+{
+    struct app_worker *w = calloc((size_t)n, sizeof(*w));
+    pthread_t *tid = calloc((size_t)n, sizeof(*tid));
+    bool *started = calloc((size_t)n, sizeof(*started));
+    int status = 0;
+    if (w == NULL || tid == NULL || started == NULL) {
+        fprintf(stderr, "%s: out of memory\n", app_prog);
+        status = 1;
+    }
+    for (int k = 0; k < n && status == 0; k++) {
+        w[k].p = p;
+        w[k].cfg = *cfg;
+        w[k].cfg.worker = (uint16_t)k;
+        w[k].cfg.nworkers = (uint16_t)n;
+        w[k].files = files;
+        w[k].nsrcs = nsrcs;
+        w[k].what = what;
+        w[k].progress = n == 1 && isatty(2) != 0;
+        w[k].srcs = k == 0 ? srcs : calloc((size_t)nsrcs, sizeof(*w[k].srcs));
+        w[k].out = n == 1 ? out : mbx_out_worker(out);
+        w[k].tstat = calloc((size_t)p->ntables + 1, sizeof(*w[k].tstat));
+        if (w[k].srcs == NULL || w[k].out == NULL || w[k].tstat == NULL) {
+            fprintf(stderr, "%s: out of memory\n", app_prog);
+            status = 1;
+        }
+    }
+    if (status == 0) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        for (int k = 1; k < n; k++) {
+            int rc = pthread_create(&tid[k], NULL, app_worker_run, &w[k]);
+            if (rc != 0) {
+                fprintf(stderr, "%s: cannot start worker %d: %s\n", app_prog, k, strerror(rc));
+                w[k].status = 1;
+                continue;
+            }
+            started[k] = true;
+        }
+        app_worker_run(&w[0]);
+        for (int k = 1; k < n; k++)
+            if (started[k])
+                pthread_join(tid[k], NULL);
+        /* the worst status: a runtime error (1) before unreadable input (2) */
+        for (int k = 0; k < n; k++)
+            if (w[k].status == 1 || (w[k].status == 2 && status == 0))
+                status = w[k].status;
+        for (int k = 0; k < n; k++)
+            if (w[k].out != out)
+                mbx_out_close(w[k].out);
+        mbx_out_flush(out); /* the events before the statistics on a terminal */
+        bool all = true;
+        for (int k = 0; k < n; k++)
+            all &= w[k].ran;
+        if (stats && all) {
+            struct mbx_stats st;
+            memset(&st, 0, sizeof(st));
+            for (int k = 0; k < n; k++)
+                mbx_stats_add(&st, &w[k].st);
+            mbx_stats_print(&st, stderr);
+            for (int i = 0; i < p->ntables; i++) {
+                uint64_t t[3] = {0, 0, 0};
+                for (int k = 0; k < n; k++)
+                    for (int j = 0; j < 3; j++)
+                        t[j] += w[k].tstat[i][j];
+                fprintf(stderr,
+                        "table %s: %" PRIu64 " entries, %" PRIu64 " evicted (full), %" PRIu64
+                        " writes lost (memory)\n",
+                        p->tables[i].def.name, t[0], t[1], t[2]);
+            }
+        }
+    } else {
+        for (int k = 1; w && k < n; k++)
+            if (w[k].out != out)
+                mbx_out_close(w[k].out);
+    }
+    /* Sources close last: a mapped file's frames stay referenced until then. */
+    for (int k = 1; w && k < n; k++) {
+        for (int i = 0; w[k].srcs && i < nsrcs; i++)
+            mbx_source_close(w[k].srcs[i]);
+        free(w[k].srcs);
+    }
+    for (int k = 0; w && k < n; k++)
+        free(w[k].tstat);
+    free(w);
+    free(tid);
+    free(started);
+    return status;
+}
+
 int mbx_main(int argc, char **argv, const struct mbx_program *p)
 {
     if (argc > 0 && argv[0]) {
@@ -390,7 +610,7 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
     char *eal_argv[256];
     uint16_t ports[APP_MAX_PORTS];
     int nports = 0;
-    uint64_t max_flows = 0;
+    uint64_t max_flows = 0, workers = 1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -424,6 +644,11 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
             if (v == NULL || !parse_u64(v, &max_flows) || max_flows == 0 || max_flows > UINT32_MAX)
                 return app_bad("--max-flows needs a number from 1 to %" PRIu32 ", got '%s'",
                                UINT32_MAX, v ? v : "");
+        } else if (strcmp(a, "--workers") == 0 || strncmp(a, "--workers=", 10) == 0) {
+            const char *v = a[9] == '=' ? a + 10 : (more ? argv[++i] : NULL);
+            if (v == NULL || !parse_u64(v, &workers) || workers == 0 || workers > MBX_MAX_WORKERS)
+                return app_bad("--workers needs a number from 1 to %d, got '%s'", MBX_MAX_WORKERS,
+                               v ? v : "");
         } else if (strcmp(a, "--stats") == 0) {
             stats = true;
         } else if (strcmp(a, "--dpdk") == 0) {
@@ -484,6 +709,15 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
         return app_bad("no input: give -r FILE, -i IFACE or --dpdk ...");
     if (kinds > 1)
         return app_bad("give one kind of input: -r files, -i or --dpdk");
+    /* Workers each read the capture files themselves: no stdin, pipes, live ports
+     * (a dispatcher thread feeding them is not there yet). */
+    if (workers > 1 && nfiles == 0)
+        return app_bad("--workers needs capture files (-r FILE); -i and --dpdk run one worker");
+    for (int i = 0; workers > 1 && i < nfiles; i++) {
+        struct stat sb;
+        if (strcmp(files[i], "-") == 0 || (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode)))
+            return app_bad("--workers needs capture files: '%s' is not a regular file", files[i]);
+    }
 
     /* open every input first: a bad capture is an error before any event */
     struct mbx_source *srcs[APP_MAX_SOURCES];
@@ -532,58 +766,9 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
     for (int i = 0; i < eal_argc; i++)
         offline_dpdk |= strstr(eal_argv[i], "rx_pcap=") != NULL;
     cfg.live_clock = nfiles == 0 && !offline_dpdk;
-    mbx_engine *e = mbx_engine_new(&cfg);
-    int status = 0;
-    bool attached[64] = {false};
-    struct app a = {.p = p, .e = e, .attached = attached};
-    if (e == NULL) {
-        fprintf(stderr, "%s: cannot start the engine: %s\n", app_prog, strerror(errno));
-        status = 1;
-    } else {
-        mbx_engine_set_output(e, out);
-        if (p->nexterns > 64 || app_register(&a) != 0)
-            status = 1;
-    }
-    if (status == 0) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        bool progress = isatty(2) != 0;
-        for (int i = 0; i < nsrcs && status == 0 && !app_stop; i++) {
-            const char *what = nfiles ? files[i] : iface ? iface : "dpdk";
-            int rc = app_feed(e, srcs[i], what, nfiles == 0, progress);
-            if (rc < 0) {
-                const char *why = mbx_source_error(srcs[i]);
-                fprintf(stderr, "%s%s: %s\n", progress ? "\n" : "", app_prog,
-                        why && *why ? why : strerror(-rc));
-                status = 2;
-            }
-        }
-        if (progress && app_progress_len > 0) /* wipe the progress line */
-            fprintf(stderr, "\r%*s\r", app_progress_len, "");
-        mbx_engine_finish(e); /* events of everything read, even after an error */
-        mbx_out_flush(out);   /* the events before the statistics on a terminal */
-        if (stats) {
-            struct mbx_stats st;
-            mbx_engine_stats(e, &st);
-            mbx_stats_print(&st, stderr);
-            for (int i = 0; i < p->ntables; i++) {
-                mbx_table *t = *p->tables[i].table;
-                fprintf(stderr,
-                        "table %s: %" PRIu64 " entries, %" PRIu64 " evicted (full), %" PRIu64
-                        " writes lost (memory)\n",
-                        mbx_table_name(t), mbx_table_len(t, mbx_engine_now(e)),
-                        mbx_table_evicted(t), mbx_table_failed(t));
-            }
-        }
-    }
-    for (int i = p->nexterns - 1; i >= 0 && i < 64; i--)
-        if (attached[i] && p->externs[i].detach)
-            p->externs[i].detach();
-    for (int i = 0; i < p->ntables; i++) {
-        mbx_table_free(*p->tables[i].table);
-        *p->tables[i].table = NULL;
-    }
-    mbx_engine_free(e);
+    const char *what = iface ? iface : "dpdk";
+    int status =
+        app_run(p, (int)workers, &cfg, srcs, nsrcs, nfiles ? files : NULL, what, out, stats);
     for (int k = 0; k < nsrcs; k++)
         mbx_source_close(srcs[k]);
     mbx_out_close(out);
@@ -593,9 +778,10 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
 /* ---------------------------------------------------------------- helpers */
 
 /* Scratch space for strings made by generated code (lower(), copies): a ring,
- * so a value stays valid while the next 64 KiB of scratch are made. */
-static uint8_t scratch[65536];
-static size_t scratch_off;
+ * so a value stays valid while the next 64 KiB of scratch are made; one per
+ * worker thread. */
+static _Thread_local uint8_t scratch[65536];
+static _Thread_local size_t scratch_off;
 
 static uint8_t *scratch_get(size_t n)
 {

@@ -67,7 +67,11 @@ mbx_engine *mbx_engine_new(const struct mbx_config *c)
     else
         mbx_config_default(&e->cfg);
     config_fill(&e->cfg);
-    if (e->cfg.policy != MBX_POLICY_FIRST && e->cfg.policy != MBX_POLICY_LAST) {
+    if (e->cfg.nworkers <= 1)
+        e->cfg.worker = 0;
+    if ((e->cfg.policy != MBX_POLICY_FIRST && e->cfg.policy != MBX_POLICY_LAST) ||
+        e->cfg.nworkers > MBX_MAX_WORKERS ||
+        (e->cfg.nworkers > 1 && e->cfg.worker >= e->cfg.nworkers)) {
         free(e);
         return NULL;
     }
@@ -189,7 +193,7 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
 {
     struct mbx_pkt p[BURST];
     uint64_t h[BURST];
-    bool ok[BURST];
+    bool ok[BURST], mine[BURST];
     /* Frames of a mapped capture file stay valid until it closes (mbx.h
      * section 3): streams may deliver their bytes in place (stream.c).  A
      * burst comes from one source. */
@@ -201,6 +205,11 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
             enum mbx_decode_err err =
                 mbx_decode(&p[i], fr->linktype, fr->data, fr->caplen, fr->wirelen, fr->ts);
             ok[i] = err == MBX_DECODE_OK;
+            /* workers (mbx.h section 4): another worker's frame only moves the clock */
+            mine[i] =
+                e->cfg.nworkers <= 1 || mbx_worker_of(err, &p[i], e->cfg.nworkers) == e->cfg.worker;
+            if (!mine[i])
+                continue;
             if (!ok[i]) {
                 e->stats.decode_errors++;
                 if ((unsigned)err < MBX_DECODE_NREASONS)
@@ -212,8 +221,13 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
         }
         for (int i = 0; i < m; i++) {
             const struct mbx_frame *fr = &f[base + i];
-            if (i + 4 < m && ok[i + 4])
+            if (i + 4 < m && ok[i + 4] && mine[i + 4])
                 flow_prefetch_entry(e, h[i + 4]);
+            if (!mine[i]) {
+                engine_clock(e, fr->ts);
+                forward[base + i] = true;
+                continue;
+            }
             e->stats.packets++;
             e->stats.bytes += fr->wirelen;
             if (!ok[i]) {

@@ -115,7 +115,7 @@ int flow_init(mbx_engine *e)
     e->timeout[LRU_CLOSING] = e->cfg.timeout_closing;
     e->timeout[LRU_UDP] = e->cfg.timeout_udp;
     e->timeout[LRU_ENDED] = e->cfg.linger;
-    e->next_id = 1;
+    e->next_id = 1 + (uint64_t)e->cfg.worker; /* ids of worker w of n: w + 1 + k n */
     return 0;
 }
 
@@ -331,7 +331,8 @@ static struct mbx_flow *flow_create(mbx_engine *e, const struct mbx_pkt *p, uint
     f->addr[!c] = p->dst;
     f->port[!c] = p->dport;
     f->proto = p->proto;
-    f->id = e->next_id++;
+    f->id = e->next_id;
+    e->next_id += e->cfg.nworkers > 1 ? e->cfg.nworkers : 1;
     f->start = f->last = p->ts;
     f->fflags = F_LIVE;
     uint32_t *b = &e->bucket[h & e->nbucket_mask];
@@ -355,6 +356,28 @@ static struct mbx_flow *flow_create(mbx_engine *e, const struct mbx_pkt *p, uint
 uint64_t flow_pkt_hash(const struct mbx_pkt *p)
 {
     return flow_hash(&p->src, p->sport, &p->dst, p->dport, p->proto);
+}
+
+/* One address folded to 64 bits (for mbx_worker_of). */
+static uint64_t worker_addr_mix(const struct mbx_addr *a)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, a->b, 8);
+    memcpy(&hi, a->b + 8, 8);
+    uint64_t x = (lo ^ (hi * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+    return x ^ (x >> 31);
+}
+
+unsigned mbx_worker_of(enum mbx_decode_err err, const struct mbx_pkt *p, unsigned n)
+{
+    /* the IP fields are filled on these (mbx.h section 2) */
+    if (n <= 1 ||
+        (err != MBX_DECODE_OK && err != MBX_DECODE_FRAGMENT && err != MBX_DECODE_OTHER_L4))
+        return 0;
+    /* a sum does not depend on the order of the two addresses */
+    uint64_t h = (worker_addr_mix(&p->src) + worker_addr_mix(&p->dst)) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    return (unsigned)(((h >> 32) * (uint64_t)n) >> 32);
 }
 
 void flow_prefetch(const mbx_engine *e, uint64_t h)

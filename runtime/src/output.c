@@ -18,12 +18,20 @@
  * code points past U+10FFFF, stray continuation bytes) is written as \u00XX,
  * i.e. read as Latin-1, so any byte string gives valid JSON and the original
  * bytes of a non-UTF-8 string can be recovered.
+ *
+ * Workers: a worker writer (mbx_out_worker) has its own buffer and no file of
+ * its own; it writes its whole lines into its parent's file under the parent's
+ * lock, keeping a record's unfinished part back, so the lines of several
+ * threads never tear.  Only a record longer than the buffer is written in
+ * pieces, with the lock held from its first piece to its end.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +45,9 @@
 
 struct mbx_out {
     int fd;                       /* where lines go */
+    struct mbx_out *parent;       /* a worker writer: whose file and lock it uses */
+    pthread_mutex_t lock;         /* a parent: held while a worker writes to fd */
+    bool held;                    /* a worker writing a long record holds parent's lock */
     bool own_fd;                  /* close fd at mbx_out_close (not stdout) */
     bool line;                    /* a terminal: write each record at once */
     bool failed;                  /* a write failed; later output is discarded */
@@ -50,11 +61,11 @@ struct mbx_out {
 
 /* ------------------------------------------------------------------ buffer */
 
-static void out_flush(struct mbx_out *o)
+static void out_write(struct mbx_out *o, size_t len)
 {
     size_t done = 0;
-    while (done < o->len && !o->failed) {
-        ssize_t n = write(o->fd, o->buf + done, o->len - done);
+    while (done < len && !o->failed) {
+        ssize_t n = write(o->fd, o->buf + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -64,6 +75,45 @@ static void out_flush(struct mbx_out *o)
         }
         done += (size_t)n;
     }
+}
+
+/* A worker writer: its whole lines go out under the parent's lock; inside a
+ * record the unfinished line stays in the buffer, unless it fills the buffer
+ * alone: then it goes out in pieces and the lock is kept until its end. */
+static void out_flush_worker(struct mbx_out *o)
+{
+    size_t cut = o->len;
+    if (o->depth > 0 && !o->held) {
+        const char *nl = memrchr(o->buf, '\n', o->len);
+        cut = nl ? (size_t)(nl - o->buf) + 1 : 0;
+        if (cut == 0 && o->len < OUT_BUF_SIZE)
+            return;
+        if (cut == 0) {
+            pthread_mutex_lock(&o->parent->lock);
+            o->held = true;
+            cut = o->len;
+        }
+    }
+    if (!o->held)
+        pthread_mutex_lock(&o->parent->lock);
+    out_write(o, cut);
+    if (!o->held || o->depth == 0) {
+        o->held = false;
+        pthread_mutex_unlock(&o->parent->lock);
+    }
+    memmove(o->buf, o->buf + cut, o->len - cut);
+    o->len -= cut;
+}
+
+static void out_flush(struct mbx_out *o)
+{
+    if (o->parent) {
+        out_flush_worker(o);
+        return;
+    }
+    pthread_mutex_lock(&o->lock);
+    out_write(o, o->len);
+    pthread_mutex_unlock(&o->lock);
     o->len = 0;
 }
 
@@ -265,6 +315,20 @@ struct mbx_out *mbx_out_open(const char *path, char *err, size_t errlen)
     o->fd = fd;
     o->own_fd = own;
     o->line = isatty(fd) != 0;
+    pthread_mutex_init(&o->lock, NULL);
+    return o;
+}
+
+struct mbx_out *mbx_out_worker(struct mbx_out *parent)
+{
+    if (parent == NULL || parent->parent != NULL)
+        return NULL;
+    struct mbx_out *o = calloc(1, sizeof(*o));
+    if (o == NULL)
+        return NULL;
+    o->fd = parent->fd;
+    o->parent = parent;
+    o->line = parent->line;
     return o;
 }
 
@@ -278,9 +342,14 @@ void mbx_out_close(struct mbx_out *o)
 {
     if (o == NULL)
         return;
-    out_flush(o);
+    if (o->len > 0)
+        out_flush(o);
+    if (o->held) /* closed inside a record longer than the buffer */
+        pthread_mutex_unlock(&o->parent->lock);
     if (o->own_fd)
         close(o->fd);
+    if (o->parent == NULL)
+        pthread_mutex_destroy(&o->lock);
     free(o);
 }
 
@@ -461,6 +530,6 @@ void mbx_out_end(struct mbx_out *o)
         out_ch(o, o->close_ch[o->depth]);
     }
     out_ch(o, '\n');
-    if (o->line || o->len > OUT_BUF_SIZE - 4096)
+    if (o->line || o->held || o->len > OUT_BUF_SIZE - 4096)
         out_flush(o);
 }

@@ -10,7 +10,7 @@
  *   {"timestamp": ..., "event_type": "stats", "stats": {"packets": N, ...,
  *    "decode_error_reasons": {"TRUNC_TCP": N, ...}}}
  * with every counter present (zeros included) and reasons keyed by their
- * mbx_decode_err_name().
+ * mbx_decode_err_name().  mbx_stats_add() sums the statistics of workers.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -58,4 +58,18 @@ void mbx_stats_write(const struct mbx_stats *s, struct mbx_out *o, mbx_time ts)
     mbx_out_end_object(o);
     mbx_out_end_object(o);
     mbx_out_end(o);
+}
+
+void mbx_stats_add(struct mbx_stats *sum, const struct mbx_stats *s)
+{
+    if (sum == NULL || s == NULL)
+        return;
+    uint64_t skipped = sum->timer_ticks_skipped;
+#define MBX_X_(name, text) sum->name += s->name;
+    MBX_STATS(MBX_X_)
+#undef MBX_X_
+    /* every worker runs the same timers on the same packet clock */
+    sum->timer_ticks_skipped = skipped > s->timer_ticks_skipped ? skipped : s->timer_ticks_skipped;
+    for (int r = 0; r < MBX_DECODE_NREASONS; r++)
+        sum->decode_err[r] += s->decode_err[r];
 }

@@ -578,7 +578,7 @@ bool mbx_table_next(mbx_table *t, uint32_t *it, mbx_time now, struct mbx_tkey *k
 }
 
 /* Sorting keys for JSON output. */
-static uint8_t sort_kind;
+static _Thread_local uint8_t sort_kind; /* per thread: workers sort at once */
 
 static int key_cmp(const void *a, const void *b)
 {

@@ -2,7 +2,8 @@
  * mbx_av_http.c - std.av's av_scanner: Hyperscan streams over std.http's file
  * bodies, raising virus_found (mbx_av_http.h; the .mbx side is stdlib/av.mbx).
  *
- * One scanner per program (the database and scratch of mbx_av.c); per flow,
+ * One scanner per program and worker thread (the database and scratch of
+ * mbx_av.c, in thread-local storage: each worker attaches its own); per flow,
  * in the flow's ext storage, the scan stream of the file open on each side.
  * A stream opens at a file's first file_data and closes at its file_seen,
  * where matches at the very end are reported.
@@ -17,10 +18,10 @@ struct avh_flow {
     struct mbx_av_stream *s[2]; /* the scan of the file open on each side */
 };
 
-static struct {
-    struct mbx_av *av; /* the compiled signatures */
-    int slot;          /* per-flow struct avh_flow */
-    int ev;            /* virus_found */
+static _Thread_local struct { /* one scanner per worker thread */
+    struct mbx_av *av;        /* the compiled signatures */
+    int slot;                 /* per-flow struct avh_flow */
+    int ev;                   /* virus_found */
     uint64_t files, found, errors;
 } avh = {NULL, -1, -1, 0, 0, 0};
 

@@ -41,6 +41,7 @@ int mbx_av_http_attach(mbx_engine *e, mbx_http *h, const struct mbx_av_sig *sigs
 /* Frees the scanner (after mbx_engine_finish / mbx_engine_free). */
 void mbx_av_http_detach(void);
 /* Files scanned, signatures found, Hyperscan errors so far. */
+/* The calling thread's scanner (one per worker thread). */
 void mbx_av_http_counts(uint64_t *files, uint64_t *found, uint64_t *errors);
 
 #ifdef __cplusplus
