@@ -7,8 +7,12 @@
  * mbx_flow_ext slot for all members), the payload structs of raised events,
  * the functions (handlers, derived-event filters, timers) and the static
  * registration table that mbx_main() (app.c) reads: modules, configs, tables,
- * externs, events, subscriptions in dispatch order, timers.  Expressions map
- * one to one onto C expressions over mbx.h's types; every .mbx rule was
+ * externs, events, subscriptions in dispatch order, timers.  Every variable
+ * the program writes while it runs (tables, event and subscription ids, the
+ * flow slot, std.http's handle) is _Thread_local, one copy per worker thread;
+ * g_vars gives mbx_main each thread's addresses (mbx_program.worker_vars).
+ * Configs are shared: --set writes them before the workers start.
+ * Expressions map one to one onto C expressions over mbx.h's types; every .mbx rule was
  * decided by the lowering, so this file only prints.  The output must compile
  * without warnings under -Wall -Wextra (tests/backend checks it).
  */
@@ -1342,17 +1346,17 @@ static void decl_state(struct cg *g)
     for (int i = 0; i < p->nmodules; i++)
         if (p->modules[i].nstate)
             out(g, "    struct st_%s %s;\n", p->modules[i].name, p->modules[i].name);
-    out(g, "};\nstatic int g_flow_slot = -1;\n");
+    out(g, "};\nstatic _Thread_local int g_flow_slot = -1;\n");
     if (p->nbits)
         out(g, "static struct g_flowstate *g_fs(mbx_flow *f)\n{\n"
-               "    static struct g_flowstate none;\n"
+               "    static _Thread_local struct g_flowstate none;\n"
                "    return f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : &none;\n}\n");
     for (int i = 0; i < p->nmodules; i++) {
         const struct ir_module *m = &p->modules[i];
         if (m->nstate == 0)
             continue;
         out(g, "static struct st_%s *g_st_%s(mbx_flow *f)\n{\n", m->name, m->name);
-        out(g, "    static struct st_%s none;\n", m->name);
+        out(g, "    static _Thread_local struct st_%s none;\n", m->name);
         out(g, "    struct g_flowstate *fs =\n"
                "        f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;\n");
         out(g, "    struct st_%s *s = fs ? &fs->%s : &none;\n", m->name, m->name);
@@ -1393,7 +1397,8 @@ static void decl_externs(struct cg *g)
 {
     const struct ir_prog *p = g->p;
     if (p->uses_std_http)
-        out(g, "\nstatic mbx_http *g_http; /* std.http's module, attached first */\n");
+        out(g, "\nstatic _Thread_local mbx_http *g_http; /* std.http's module, attached "
+               "first */\n");
     for (int i = 0; i < p->nmodules; i++) {
         const struct ir_module *m = &p->modules[i];
         if (!m->is_extern)
@@ -1606,8 +1611,8 @@ static void registration(struct cg *g)
         out(g, "static const struct mbx_prog_table g_tables[] = {\n");
         for (int i = 0; i < p->ntables; i++) {
             const struct ir_table *t = p->tables[i];
-            out(g, "    {&tb_%s_%s, {\"%s.%s\", %s, %s, %s, 0, 0}, ", t->module, t->name, t->module,
-                t->name, tkind(t->key), t->val_is_set ? "MBX_TK_SET" : tkind(t->val),
+            out(g, "    {NULL, {\"%s.%s\", %s, %s, %s, 0, 0}, ", t->module, t->name, tkind(t->key),
+                t->val_is_set ? "MBX_TK_SET" : tkind(t->val),
                 t->val_is_set ? tkind(t->elem) : "MBX_TK_NONE");
             if (t->expire)
                 out(g, "g_expire_%d, ", i);
@@ -1678,9 +1683,8 @@ static void registration(struct cg *g)
                 const struct ir_sub *s = &p->subs[i];
                 if (s->direct || sub_event_controlled(p, s->event) != (pass == 0))
                     continue;
-                out(g, "    {%d, %d, %s, 0x%x, &g_sub[%d]}, /* %s: %s */\n", s->module,
-                    s->event->slot, s->fn->name, s->flags, i, p->modules[s->module].name,
-                    s->event->name);
+                out(g, "    {%d, %d, %s, 0x%x, NULL}, /* %s: %s */\n", s->module, s->event->slot,
+                    s->fn->name, s->flags, p->modules[s->module].name, s->event->name);
             }
         out(g, "};\n");
     }
@@ -1698,6 +1702,21 @@ static void registration(struct cg *g)
     bool state = p->nbits > 0;
     for (int i = 0; i < p->nmodules; i++)
         state |= p->modules[i].nstate > 0;
+    /* the thread-local variables, for each worker (mbx_program.worker_vars) */
+    out(g, "static void g_vars(void **v)\n{\n    v[0] = g_ev;\n");
+    if (state)
+        out(g, "    v[1] = &g_flow_slot;\n");
+    for (int i = 0; i < p->ntables; i++)
+        out(g, "    v[%d] = &tb_%s_%s;\n", 2 + i, p->tables[i]->module, p->tables[i]->name);
+    int k = 2 + p->ntables;
+    for (int pass = 0; pass < 2; pass++) /* g_subs' order */
+        for (int i = 0; i < p->nsubs; i++) {
+            const struct ir_sub *s = &p->subs[i];
+            if (s->direct || sub_event_controlled(p, s->event) != (pass == 0))
+                continue;
+            out(g, "    v[%d] = &g_sub[%d];\n", k++, i);
+        }
+    out(g, "}\n");
     out(g, "static const struct mbx_program g_prog = {\n");
     out(g, "    .name = \"%s\",\n", p->name);
     out(g, "    .modules = g_modules,\n    .nmodules = %d,\n", p->nmodules);
@@ -1713,9 +1732,10 @@ static void registration(struct cg *g)
         out(g, "    .subs = g_subs,\n    .nsubs = %d,\n", nrt);
     if (p->ntimers)
         out(g, "    .timers = g_timers,\n    .ntimers = %d,\n", p->ntimers);
-    out(g, "    .ev_ids = g_ev,\n    .nslots = %d,\n", p->nslots);
+    out(g, "    .nslots = %d,\n", p->nslots);
     if (state)
-        out(g, "    .flow_state = sizeof(struct g_flowstate),\n    .flow_slot = &g_flow_slot,\n");
+        out(g, "    .flow_state = sizeof(struct g_flowstate),\n");
+    out(g, "    .worker_vars = g_vars,\n");
     out(g, "};\n\nint main(int argc, char **argv)\n{\n");
     out(g, "    return mbx_main(argc, argv, &g_prog);\n}\n");
 }
@@ -1749,17 +1769,18 @@ static int cgc_emit(const struct ir_prog *p, FILE *o)
             "}\n");
     decl_configs(&g);
     if (p->ntables) {
-        out(&g, "\n/* tables (made at start from g_tables) */\n");
+        out(&g, "\n/* tables (made at start from g_tables, one per worker thread) */\n");
         for (int i = 0; i < p->ntables; i++)
-            out(&g, "static mbx_table *tb_%s_%s;\n", p->tables[i]->module, p->tables[i]->name);
+            out(&g, "static _Thread_local mbx_table *tb_%s_%s;\n", p->tables[i]->module,
+                p->tables[i]->name);
     }
     decl_state(&g);
     decl_payloads(&g);
     decl_externs(&g);
     decl_uses(&g);
-    out(&g, "\nstatic int g_ev[%d];\n", p->nslots);
+    out(&g, "\nstatic _Thread_local int g_ev[%d];\n", p->nslots);
     if (p->nsubs)
-        out(&g, "static int g_sub[%d];\n", p->nsubs);
+        out(&g, "static _Thread_local int g_sub[%d];\n", p->nsubs);
     protos(&g);
     for (int i = 0; i < p->nfuncs; i++)
         func(&g, p->funcs[i]);

@@ -7,8 +7,11 @@
  * mbx.h section 13, std.http's records) are addressed by the byte offsets
  * this file is compiled with (offsetof over mbx.h, so they cannot disagree);
  * the registration table itself is filled by the generated main() before it
- * calls mbx_main().  Values: bool i1, the integer types i64, str/bytes
- * {ptr, i64} (struct mbx_str), ip i128 (struct mbx_addr's 16 bytes; order
+ * calls mbx_main().  The variables the program writes while it runs (tables,
+ * event and subscription ids, the flow slot, std.http's handle) are
+ * thread-local, one copy per worker thread, and g_vars gives mbx_main each
+ * thread's addresses (mbx_program.worker_vars), as in cgc.c.  Values: bool i1, the integer types
+ * i64, str/bytes {ptr, i64} (struct mbx_str), ip i128 (struct mbx_addr's 16 bytes; order
  * comparisons byte-swap), endpoints {ptr, i32} (flow, side), everything else
  * ptr.  Runtime functions taking structs by value follow the x86-64 SysV C
  * ABI (mbx_str as two registers, mbx_tkey byval), so only x86-64 hosts are
@@ -54,6 +57,7 @@ struct gl {
     size_t *stoff;            /* per module: offset of its state in the flow state */
     size_t fs_size;           /* bytes of per-flow state (0: none) */
     LLVMValueRef g_ev, g_sub, g_slot, g_fsfn, g_http;
+    LLVMValueRef vars;             /* g_vars: this thread's variables (mbx_program.worker_vars) */
     LLVMValueRef http_at, http_de; /* std.http's attach and detach */
     LLVMValueRef *ext_at, *ext_de; /* per module: std.av's and http_eve's */
     int nstr;                      /* string constants */
@@ -305,6 +309,14 @@ static LLVMValueRef global(struct gl *g, LLVMTypeRef t, const char *name, LLVMVa
     LLVMSetInitializer(v, init ? init : LLVMConstNull(t));
     LLVMSetLinkage(v, LLVMInternalLinkage);
     LLVMSetAlignment(v, 16);
+    return v;
+}
+
+/* A variable of each worker thread (mbx_program.worker_vars). */
+static LLVMValueRef tls_global(struct gl *g, LLVMTypeRef t, const char *name, LLVMValueRef init)
+{
+    LLVMValueRef v = global(g, t, name, init);
+    LLVMSetThreadLocal(v, 1);
     return v;
 }
 
@@ -1793,8 +1805,8 @@ static void state_fns(struct gl *g)
     g->fs_size = any ? align_up(off ? off : 1, 8) : 0;
     if (!any)
         return;
-    g->g_slot = global(g, g->i32, "g_flow_slot", ci(g->i32, (uint64_t)-1));
-    LLVMValueRef none = global(g, LLVMArrayType2(g->i8, g->fs_size), "g_fs_none", NULL);
+    g->g_slot = tls_global(g, g->i32, "g_flow_slot", ci(g->i32, (uint64_t)-1));
+    LLVMValueRef none = tls_global(g, LLVMArrayType2(g->i8, g->fs_size), "g_fs_none", NULL);
     LLVMTypeRef pt = g->ptr;
     g->g_fsfn = LLVMAddFunction(g->m, "g_fs", LLVMFunctionType(g->ptr, &pt, 1, 0));
     LLVMSetLinkage(g->g_fsfn, LLVMInternalLinkage);
@@ -2115,9 +2127,37 @@ static bool sub_event_controlled(const struct ir_prog *p, const struct ir_event 
     return false;
 }
 
+/* g_vars(void **v): the addresses of this thread's variables, in the order of
+ * mbx_program.worker_vars (subscriptions in g_subs' order). */
+static void worker_vars(struct gl *g)
+{
+    const struct ir_prog *p = g->p;
+    LLVMTypeRef pt = g->ptr;
+    g->vars = LLVMAddFunction(g->m, "g_vars", LLVMFunctionType(g->vt, &pt, 1, 0));
+    LLVMSetLinkage(g->vars, LLVMInternalLinkage);
+    g->fn = NULL;
+    fn_begin(g, g->vars);
+    LLVMValueRef v = LLVMGetParam(g->vars, 0);
+    put_p(g, v, 0, g->g_ev);
+    if (g->fs_size)
+        put_p(g, v, 8, g->g_slot);
+    for (int i = 0; i < p->ntables; i++)
+        put_p(g, v, 8 * (size_t)(2 + i), g->tbl[i]);
+    size_t k = 2 + (size_t)p->ntables;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < p->nsubs; i++) {
+            const struct ir_sub *s = &p->subs[i];
+            if (s->direct || sub_event_controlled(p, s->event) != (pass == 0))
+                continue;
+            put_p(g, v, 8 * k++, gep(g, g->g_sub, (size_t)i * 4));
+        }
+    fn_end(g, NULL);
+}
+
 static void registration(struct gl *g)
 {
     const struct ir_prog *p = g->p;
+    worker_vars(g);
     LLVMTypeRef mp[2] = {g->i32, g->ptr};
     LLVMValueRef mainf = LLVMAddFunction(g->m, "main", LLVMFunctionType(g->i32, mp, 2, 0));
     g->fn = NULL;
@@ -2151,7 +2191,6 @@ static void registration(struct gl *g)
         LLVMValueRef d = gep(g, r, offsetof(struct mbx_prog_table, def));
         char nm[300];
         snprintf(nm, sizeof(nm), "%s.%s", t->module, t->name);
-        PUTP(g, r, struct mbx_prog_table, table, g->tbl[i]);
         PUTP(g, d, struct mbx_table_def, name, cstr(g, nm));
         PUTI(g, d, struct mbx_table_def, key, tkind(t->key));
         PUTI(g, d, struct mbx_table_def, val, t->val_is_set ? MBX_TK_SET : tkind(t->val));
@@ -2242,7 +2281,6 @@ static void registration(struct gl *g)
             PUTI(g, r, struct mbx_prog_sub, slot, s->event->slot);
             PUTP(g, r, struct mbx_prog_sub, fn, g->fns[fi]);
             PUTI(g, r, struct mbx_prog_sub, flags, s->flags);
-            PUTP(g, r, struct mbx_prog_sub, id, gep(g, g->g_sub, (size_t)i * 4));
         }
     LLVMValueRef tms = tab(g, "g_timers", sizeof(struct mbx_prog_timer), p->ntimers);
     for (int i = 0; i < p->ntimers; i++) {
@@ -2284,12 +2322,10 @@ static void registration(struct gl *g)
         PUTP(g, pr, struct mbx_program, timers, tms);
         PUTI(g, pr, struct mbx_program, ntimers, p->ntimers);
     }
-    PUTP(g, pr, struct mbx_program, ev_ids, g->g_ev);
     PUTI(g, pr, struct mbx_program, nslots, p->nslots);
-    if (g->fs_size) {
+    if (g->fs_size)
         PUTI(g, pr, struct mbx_program, flow_state, g->fs_size);
-        PUTP(g, pr, struct mbx_program, flow_slot, g->g_slot);
-    }
+    PUTP(g, pr, struct mbx_program, worker_vars, g->vars);
     LLVMValueRef r =
         CALL(g, "mbx_main", "i:ipp", LLVMGetParam(mainf, 0), LLVMGetParam(mainf, 1), pr);
     fn_end(g, r);
@@ -2373,13 +2409,13 @@ static LLVMModuleRef build_module(const struct ir_prog *p, LLVMContextRef c,
     for (int i = 0; i < p->ntables; i++) {
         char name[300];
         snprintf(name, sizeof(name), "tb_%s_%s", p->tables[i]->module, p->tables[i]->name);
-        g->tbl[i] = global(g, g->ptr, name, NULL);
+        g->tbl[i] = tls_global(g, g->ptr, name, NULL);
     }
-    g->g_ev = global(g, LLVMArrayType2(g->i32, (uint64_t)p->nslots), "g_ev", NULL);
+    g->g_ev = tls_global(g, LLVMArrayType2(g->i32, (uint64_t)p->nslots), "g_ev", NULL);
     if (p->uses_std_http) /* std.http's module, attached first */
-        g->g_http = global(g, g->ptr, "g_http", NULL);
+        g->g_http = tls_global(g, g->ptr, "g_http", NULL);
     g->g_sub =
-        global(g, LLVMArrayType2(g->i32, (uint64_t)(p->nsubs ? p->nsubs : 1)), "g_sub", NULL);
+        tls_global(g, LLVMArrayType2(g->i32, (uint64_t)(p->nsubs ? p->nsubs : 1)), "g_sub", NULL);
     for (int i = 0; i < p->nfuncs; i++)
         g->fns[i] = func_decl(g, p->funcs[i]);
     state_fns(g);

@@ -759,7 +759,8 @@ struct mbx_prog_sub {
     int slot;              /* event slot */
     mbx_handler_fn fn;     /* the handler */
     unsigned flags;        /* MBX_SUB_* */
-    int *id;               /* receives the subscription id (unsubscribe, steer) */
+    int *id;               /* receives the subscription id (unsubscribe, steer);
+                            * NULL: worker_vars gives it */
 };
 
 struct mbx_prog_timer {
@@ -769,7 +770,8 @@ struct mbx_prog_timer {
 };
 
 struct mbx_prog_table {
-    mbx_table **table;        /* the variable the generated code uses */
+    mbx_table **table;        /* the variable the generated code uses (NULL:
+                               * worker_vars gives it) */
     struct mbx_table_def def; /* kinds and name (expire, max: below) */
     const mbx_time *expire;   /* read after --set; NULL: never */
     const uint64_t *max;      /* NULL: MBX_TABLE_DEFAULT_MAX */
@@ -791,10 +793,11 @@ struct mbx_program {
     int nsubs;
     const struct mbx_prog_timer *timers;
     int ntimers;
-    int *ev_ids;                          /* event slots (>= MBX_EV_NBUILTIN entries) */
+    int *ev_ids;                          /* event slots (>= MBX_EV_NBUILTIN entries;
+                                           * NULL: worker_vars gives them) */
     int nslots;
     size_t flow_state;                    /* bytes of per-flow module state */
-    int *flow_slot;                       /* receives its mbx_flow_ext slot */
+    int *flow_slot;                       /* receives its mbx_flow_ext slot (or NULL) */
     /* Generated code keeps its mutable variables per worker thread
      * (_Thread_local): the ev_ids array, the flow slot, the table variables,
      * the subscription ids (and its own handles, such as std.http's).  Their

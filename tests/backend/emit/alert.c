@@ -11,8 +11,8 @@
 /* configs (--set module.key=value) */
 static struct mbx_str cfg_hello_greeting = ((struct mbx_str){(const uint8_t *)"hi\012", 3});
 
-static int g_ev[10];
-static int g_sub[1];
+static _Thread_local int g_ev[10];
+static _Thread_local int g_sub[1];
 
 static void h_hello_1(const struct mbx_event *ev, void *ud);
 
@@ -56,8 +56,13 @@ static const struct mbx_prog_config g_configs[] = {
     {"hello", "greeting", MBX_CFG_STR, &cfg_hello_greeting},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 2, h_hello_1, 0x0, &g_sub[0]}, /* hello: tcp.open */
+    {0, 2, h_hello_1, 0x0, NULL}, /* hello: tcp.open */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &g_sub[0];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -66,8 +71,8 @@ static const struct mbx_program g_prog = {
     .nconfigs = 1,
     .subs = g_subs,
     .nsubs = 1,
-    .ev_ids = g_ev,
     .nslots = 10,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

@@ -16,10 +16,10 @@ struct st_watcher { /* state per tcp */
 struct g_flowstate {
     struct st_watcher watcher;
 };
-static int g_flow_slot = -1;
+static _Thread_local int g_flow_slot = -1;
 static struct st_watcher *g_st_watcher(mbx_flow *f)
 {
-    static struct st_watcher none;
+    static _Thread_local struct st_watcher none;
     struct g_flowstate *fs =
         f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;
     struct st_watcher *s = fs ? &fs->watcher : &none;
@@ -36,8 +36,8 @@ struct evp_flagged {
     struct mbx_str p1; /* why */
 };
 
-static int g_ev[13];
-static int g_sub[3];
+static _Thread_local int g_ev[13];
+static _Thread_local int g_sub[3];
 
 static bool f_client_data(const struct mbx_event *ev, void *ud);
 static bool f_big_data(const struct mbx_event *ev, void *ud);
@@ -205,14 +205,21 @@ static const struct mbx_prog_event g_events[] = {
     {"flagged", 12, -1, NULL},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 11, h_watcher_1, 0x3, &g_sub[0]}, /* watcher: big_data */
-    {1, 4, h_helper_4, 0x4, &g_sub[2]}, /* helper: tcp.data */
+    {0, 11, h_watcher_1, 0x3, NULL}, /* watcher: big_data */
+    {1, 4, h_helper_4, 0x4, NULL}, /* helper: tcp.data */
 };
 static const mbx_time g_period_0_v = (mbx_time)UINT64_C(5000000000);
 static const mbx_time *const g_period_0 = &g_period_0_v;
 static const struct mbx_prog_timer g_timers[] = {
     {0, g_period_0, t_watcher_3},
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[1] = &g_flow_slot;
+    v[2] = &g_sub[0];
+    v[3] = &g_sub[2];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -223,10 +230,9 @@ static const struct mbx_program g_prog = {
     .nsubs = 2,
     .timers = g_timers,
     .ntimers = 1,
-    .ev_ids = g_ev,
     .nslots = 13,
     .flow_state = sizeof(struct g_flowstate),
-    .flow_slot = &g_flow_slot,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@
 #include "mbx_gen.h"
 
 
-static mbx_http *g_http; /* std.http's module, attached first */
+static _Thread_local mbx_http *g_http; /* std.http's module, attached first */
 
 /* extern module http_parser: std.http's C module (mbx_http.h) */
 static int mbx_ext_http_parser_attach(mbx_engine *e, int *ids)
@@ -63,8 +63,8 @@ static struct mbx_str ux_file_info_sha256(const void *x)
     return g_http_sha256((const struct mbx_http_file_info *)x);
 }
 
-static int g_ev[14];
-static int g_sub[2];
+static _Thread_local int g_ev[14];
+static _Thread_local int g_sub[2];
 
 static void h_uris_1(const struct mbx_event *ev, void *ud);
 static void h_uris_2(const struct mbx_event *ev, void *ud);
@@ -136,9 +136,15 @@ static const struct mbx_prog_extern g_externs[] = {
     {"http_parser", mbx_ext_http_parser_attach, mbx_ext_http_parser_detach, g_slots_http_parser, 4},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 10, h_uris_1, 0x0, &g_sub[0]}, /* uris: http_request */
-    {0, 13, h_uris_2, 0x0, &g_sub[1]}, /* uris: file_seen */
+    {0, 10, h_uris_1, 0x0, NULL}, /* uris: http_request */
+    {0, 13, h_uris_2, 0x0, NULL}, /* uris: file_seen */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &g_sub[0];
+    v[3] = &g_sub[1];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -147,8 +153,8 @@ static const struct mbx_program g_prog = {
     .nexterns = 1,
     .subs = g_subs,
     .nsubs = 2,
-    .ev_ids = g_ev,
     .nslots = 14,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

@@ -12,8 +12,8 @@
 /* configs (--set module.key=value) */
 static uint64_t cfg_dns_period = UINT64_C(30000000000);
 
-/* tables (made at start from g_tables) */
-static mbx_table *tb_dns_sizes;
+/* tables (made at start from g_tables, one per worker thread) */
+static _Thread_local mbx_table *tb_dns_sizes;
 
 /* per-flow module state (state per ...) */
 struct st_uri_watch { /* state per http_session */
@@ -24,10 +24,10 @@ struct st_uri_watch { /* state per http_session */
 struct g_flowstate {
     struct st_uri_watch uri_watch;
 };
-static int g_flow_slot = -1;
+static _Thread_local int g_flow_slot = -1;
 static struct st_uri_watch *g_st_uri_watch(mbx_flow *f)
 {
-    static struct st_uri_watch none;
+    static _Thread_local struct st_uri_watch none;
     struct g_flowstate *fs =
         f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;
     struct st_uri_watch *s = fs ? &fs->uri_watch : &none;
@@ -39,7 +39,7 @@ static struct st_uri_watch *g_st_uri_watch(mbx_flow *f)
     return s;
 }
 
-static mbx_http *g_http; /* std.http's module, attached first */
+static _Thread_local mbx_http *g_http; /* std.http's module, attached first */
 
 /* extern module http_parser: std.http's C module (mbx_http.h) */
 static int mbx_ext_http_parser_attach(mbx_engine *e, int *ids)
@@ -85,8 +85,8 @@ static int64_t ux_http_session_status(const void *x)
     return (int64_t)((const struct mbx_http_tx *)x)->status;
 }
 
-static int g_ev[15];
-static int g_sub[3];
+static _Thread_local int g_ev[15];
+static _Thread_local int g_sub[3];
 
 static void h_dns_1(const struct mbx_event *ev, void *ud);
 static void h_dns_2(const struct mbx_event *ev, void *ud);
@@ -220,7 +220,7 @@ static const struct mbx_prog_config g_configs[] = {
     {"dns", "period", MBX_CFG_DURATION, &cfg_dns_period},
 };
 static const struct mbx_prog_table g_tables[] = {
-    {&tb_dns_sizes, {"dns.sizes", MBX_TK_UINT, MBX_TK_UINT, MBX_TK_NONE, 0, 0}, NULL, NULL},
+    {NULL, {"dns.sizes", MBX_TK_UINT, MBX_TK_UINT, MBX_TK_NONE, 0, 0}, NULL, NULL},
 };
 static const int g_slots_http_parser[] = {10, 11, 12, 13};
 static const struct mbx_prog_extern g_externs[] = {
@@ -230,14 +230,23 @@ static const struct mbx_prog_event g_events[] = {
     {"long_uri", 14, 10, f_long_uri},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 9, h_dns_1, 0x1, &g_sub[0]}, /* dns: udp.data */
-    {0, 0, h_dns_2, 0x0, &g_sub[1]}, /* dns: pkt_in */
-    {1, 14, h_uri_watch_4, 0x0, &g_sub[2]}, /* uri_watch: long_uri */
+    {0, 9, h_dns_1, 0x1, NULL}, /* dns: udp.data */
+    {0, 0, h_dns_2, 0x0, NULL}, /* dns: pkt_in */
+    {1, 14, h_uri_watch_4, 0x0, NULL}, /* uri_watch: long_uri */
 };
 static const mbx_time *const g_period_0 = (const mbx_time *)(const void *)&cfg_dns_period;
 static const struct mbx_prog_timer g_timers[] = {
     {0, g_period_0, t_dns_3},
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[1] = &g_flow_slot;
+    v[2] = &tb_dns_sizes;
+    v[3] = &g_sub[0];
+    v[4] = &g_sub[1];
+    v[5] = &g_sub[2];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -254,10 +263,9 @@ static const struct mbx_program g_prog = {
     .nsubs = 3,
     .timers = g_timers,
     .ntimers = 1,
-    .ev_ids = g_ev,
     .nslots = 15,
     .flow_state = sizeof(struct g_flowstate),
-    .flow_slot = &g_flow_slot,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

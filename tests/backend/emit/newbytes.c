@@ -28,10 +28,10 @@ struct st_counter { /* state per tcp */
 struct g_flowstate {
     struct st_counter counter;
 };
-static int g_flow_slot = -1;
+static _Thread_local int g_flow_slot = -1;
 static struct st_counter *g_st_counter(mbx_flow *f)
 {
-    static struct st_counter none;
+    static _Thread_local struct st_counter none;
     struct g_flowstate *fs =
         f ? (struct g_flowstate *)mbx_flow_ext(f, g_flow_slot) : NULL;
     struct st_counter *s = fs ? &fs->counter : &none;
@@ -42,8 +42,8 @@ static struct st_counter *g_st_counter(mbx_flow *f)
     return s;
 }
 
-static int g_ev[10];
-static int g_sub[2];
+static _Thread_local int g_ev[10];
+static _Thread_local int g_sub[2];
 
 static void h_counter_1(const struct mbx_event *ev, void *ud);
 static void h_counter_2(const struct mbx_event *ev, void *ud);
@@ -96,19 +96,25 @@ static const struct mbx_prog_module g_modules[] = {
     {"counter", false, 3},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 4, h_counter_1, 0x3, &g_sub[0]}, /* counter: tcp.data */
-    {0, 7, h_counter_2, 0x1, &g_sub[1]}, /* counter: tcp.close */
+    {0, 4, h_counter_1, 0x3, NULL}, /* counter: tcp.data */
+    {0, 7, h_counter_2, 0x1, NULL}, /* counter: tcp.close */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[1] = &g_flow_slot;
+    v[2] = &g_sub[0];
+    v[3] = &g_sub[1];
+}
 static const struct mbx_program g_prog = {
     .name = "newbytes",
     .modules = g_modules,
     .nmodules = 1,
     .subs = g_subs,
     .nsubs = 2,
-    .ev_ids = g_ev,
     .nslots = 10,
     .flow_state = sizeof(struct g_flowstate),
-    .flow_slot = &g_flow_slot,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

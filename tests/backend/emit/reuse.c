@@ -8,12 +8,12 @@
 #include "mbx_gen.h"
 
 
-/* tables (made at start from g_tables) */
-static mbx_table *tb_reuse_seen;
-static mbx_table *tb_reuse_other;
+/* tables (made at start from g_tables, one per worker thread) */
+static _Thread_local mbx_table *tb_reuse_seen;
+static _Thread_local mbx_table *tb_reuse_other;
 
-static int g_ev[10];
-static int g_sub[1];
+static _Thread_local int g_ev[10];
+static _Thread_local int g_sub[1];
 
 static void h_reuse_1(const struct mbx_event *ev, void *ud);
 
@@ -67,12 +67,19 @@ static const struct mbx_prog_module g_modules[] = {
     {"reuse", false, 0},
 };
 static const struct mbx_prog_table g_tables[] = {
-    {&tb_reuse_seen, {"reuse.seen", MBX_TK_ADDR, MBX_TK_SET, MBX_TK_UINT, 0, 0}, NULL, NULL},
-    {&tb_reuse_other, {"reuse.other", MBX_TK_ADDR, MBX_TK_NONE, MBX_TK_NONE, 0, 0}, NULL, NULL},
+    {NULL, {"reuse.seen", MBX_TK_ADDR, MBX_TK_SET, MBX_TK_UINT, 0, 0}, NULL, NULL},
+    {NULL, {"reuse.other", MBX_TK_ADDR, MBX_TK_NONE, MBX_TK_NONE, 0, 0}, NULL, NULL},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 1, h_reuse_1, 0x0, &g_sub[0]}, /* reuse: tcp.syn */
+    {0, 1, h_reuse_1, 0x0, NULL}, /* reuse: tcp.syn */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &tb_reuse_seen;
+    v[3] = &tb_reuse_other;
+    v[4] = &g_sub[0];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -81,8 +88,8 @@ static const struct mbx_program g_prog = {
     .ntables = 2,
     .subs = g_subs,
     .nsubs = 1,
-    .ev_ids = g_ev,
     .nslots = 10,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

@@ -19,7 +19,7 @@ struct evp_virus_found {
     uint64_t p4; /* offset */
 };
 
-static mbx_http *g_http; /* std.http's module, attached first */
+static _Thread_local mbx_http *g_http; /* std.http's module, attached first */
 
 /* extern module http_eve: std.http's EVE writer, switched on in http_parser's options */
 static int mbx_ext_http_eve_attach(mbx_engine *e, int *ids)
@@ -88,8 +88,8 @@ static struct mbx_str ux_file_info_name(const void *x)
     return g_cstr(((const struct mbx_http_file_info *)x)->name);
 }
 
-static int g_ev[15];
-static int g_sub[1];
+static _Thread_local int g_ev[15];
+static _Thread_local int g_sub[1];
 
 static void h_av_alert_1(const struct mbx_event *ev, void *ud);
 
@@ -150,8 +150,13 @@ static const struct mbx_prog_extern g_externs[] = {
     {"av_scanner", mbx_ext_av_scanner_attach, mbx_ext_av_scanner_detach, g_slots_av_scanner, 1},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 10, h_av_alert_1, 0x0, &g_sub[0]}, /* av_alert: virus_found */
+    {0, 10, h_av_alert_1, 0x0, NULL}, /* av_alert: virus_found */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &g_sub[0];
+}
 static const struct mbx_program g_prog = {
     .name = "stdav",
     .modules = g_modules,
@@ -160,8 +165,8 @@ static const struct mbx_program g_prog = {
     .nexterns = 3,
     .subs = g_subs,
     .nsubs = 1,
-    .ev_ids = g_ev,
     .nslots = 15,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

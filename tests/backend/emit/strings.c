@@ -8,8 +8,8 @@
 #include "mbx_gen.h"
 
 
-static int g_ev[10];
-static int g_sub[1];
+static _Thread_local int g_ev[10];
+static _Thread_local int g_sub[1];
 
 static void h_text_1(const struct mbx_event *ev, void *ud);
 
@@ -90,16 +90,21 @@ static const struct mbx_prog_module g_modules[] = {
     {"text", false, 1},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 4, h_text_1, 0x1, &g_sub[0]}, /* text: tcp.data */
+    {0, 4, h_text_1, 0x1, NULL}, /* text: tcp.data */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &g_sub[0];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
     .nmodules = 1,
     .subs = g_subs,
     .nsubs = 1,
-    .ev_ids = g_ev,
     .nslots = 10,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

@@ -11,14 +11,14 @@
 /* configs (--set module.key=value) */
 static uint64_t cfg_counter_window = UINT64_C(30000000000);
 
-/* tables (made at start from g_tables) */
-static mbx_table *tb_counter_per_port;
-static mbx_table *tb_counter_names;
-static mbx_table *tb_counter_seen;
-static mbx_table *tb_counter_fanout;
+/* tables (made at start from g_tables, one per worker thread) */
+static _Thread_local mbx_table *tb_counter_per_port;
+static _Thread_local mbx_table *tb_counter_names;
+static _Thread_local mbx_table *tb_counter_seen;
+static _Thread_local mbx_table *tb_counter_fanout;
 
-static int g_ev[10];
-static int g_sub[1];
+static _Thread_local int g_ev[10];
+static _Thread_local int g_sub[1];
 
 static void h_counter_1(const struct mbx_event *ev, void *ud);
 
@@ -90,14 +90,23 @@ static const uint64_t *const g_max_0 = &g_max_0_v;
 static const mbx_time g_expire_3_v = (mbx_time)UINT64_C(60000000000);
 static const mbx_time *const g_expire_3 = &g_expire_3_v;
 static const struct mbx_prog_table g_tables[] = {
-    {&tb_counter_per_port, {"counter.per_port", MBX_TK_UINT, MBX_TK_UINT, MBX_TK_NONE, 0, 0}, g_expire_0, g_max_0},
-    {&tb_counter_names, {"counter.names", MBX_TK_STR, MBX_TK_STR, MBX_TK_NONE, 0, 0}, NULL, NULL},
-    {&tb_counter_seen, {"counter.seen", MBX_TK_ADDR, MBX_TK_NONE, MBX_TK_NONE, 0, 0}, NULL, NULL},
-    {&tb_counter_fanout, {"counter.fanout", MBX_TK_ADDR, MBX_TK_SET, MBX_TK_UINT, 0, 0}, g_expire_3, NULL},
+    {NULL, {"counter.per_port", MBX_TK_UINT, MBX_TK_UINT, MBX_TK_NONE, 0, 0}, g_expire_0, g_max_0},
+    {NULL, {"counter.names", MBX_TK_STR, MBX_TK_STR, MBX_TK_NONE, 0, 0}, NULL, NULL},
+    {NULL, {"counter.seen", MBX_TK_ADDR, MBX_TK_NONE, MBX_TK_NONE, 0, 0}, NULL, NULL},
+    {NULL, {"counter.fanout", MBX_TK_ADDR, MBX_TK_SET, MBX_TK_UINT, 0, 0}, g_expire_3, NULL},
 };
 static const struct mbx_prog_sub g_subs[] = {
-    {0, 1, h_counter_1, 0x0, &g_sub[0]}, /* counter: tcp.syn */
+    {0, 1, h_counter_1, 0x0, NULL}, /* counter: tcp.syn */
 };
+static void g_vars(void **v)
+{
+    v[0] = g_ev;
+    v[2] = &tb_counter_per_port;
+    v[3] = &tb_counter_names;
+    v[4] = &tb_counter_seen;
+    v[5] = &tb_counter_fanout;
+    v[6] = &g_sub[0];
+}
 static const struct mbx_program g_prog = {
     .name = "p",
     .modules = g_modules,
@@ -108,8 +117,8 @@ static const struct mbx_program g_prog = {
     .ntables = 4,
     .subs = g_subs,
     .nsubs = 1,
-    .ev_ids = g_ev,
     .nslots = 10,
+    .worker_vars = g_vars,
 };
 
 int main(int argc, char **argv)

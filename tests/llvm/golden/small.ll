@@ -6,9 +6,9 @@ target triple = "x86_64-pc-linux-gnu"
 
 @cfg_small_limit = internal global i64 0, align 16
 @cfg_small_tag = internal global { ptr, i64 } zeroinitializer, align 16
-@tb_small_seen = internal global ptr null, align 16
-@g_ev = internal global [11 x i32] zeroinitializer, align 16
-@g_sub = internal global [2 x i32] zeroinitializer, align 16
+@tb_small_seen = internal thread_local global ptr null, align 16
+@g_ev = internal thread_local global [11 x i32] zeroinitializer, align 16
+@g_sub = internal thread_local global [2 x i32] zeroinitializer, align 16
 @.s0 = private unnamed_addr constant [6 x i8] c"alert\00", align 1
 @.s1 = private unnamed_addr constant [10 x i8] c"signature\00", align 1
 @.s2 = private unnamed_addr constant [11 x i8] c"small.busy\00", align 1
@@ -41,7 +41,7 @@ target triple = "x86_64-pc-linux-gnu"
 @g_subs = internal global [64 x i8] zeroinitializer, align 16
 @g_timers = internal global [24 x i8] zeroinitializer, align 16
 @g_period_0 = internal global i64 0, align 16
-@g_prog = internal global [152 x i8] zeroinitializer, align 16
+@g_prog = internal global [160 x i8] zeroinitializer, align 16
 
 define internal void @h_small_1(ptr %0, ptr %1) {
 entry:
@@ -509,6 +509,21 @@ declare i64 @mbx_flow_start(ptr)
 
 declare void @mbx_gen_out_duration(ptr, ptr, i64)
 
+define internal void @g_vars(ptr %0) {
+entry:
+  br label %body
+
+body:                                             ; preds = %entry
+  store ptr @g_ev, ptr %0, align 8
+  %1 = getelementptr i8, ptr %0, i64 16
+  store ptr @tb_small_seen, ptr %1, align 8
+  %2 = getelementptr i8, ptr %0, i64 24
+  store ptr @g_sub, ptr %2, align 8
+  %3 = getelementptr i8, ptr %0, i64 32
+  store ptr getelementptr (i8, ptr @g_sub, i64 4), ptr %3, align 8
+  ret void
+}
+
 define i32 @main(i32 %0, ptr %1) {
 entry:
   br label %body
@@ -527,7 +542,6 @@ body:                                             ; preds = %entry
   store ptr @.s9, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 8), align 8
   store i8 3, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 16), align 1
   store ptr @cfg_small_tag, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_configs, i64 32), i64 24), align 8
-  store ptr @tb_small_seen, ptr @g_tables, align 8
   store ptr @.s21, ptr getelementptr (i8, ptr @g_tables, i64 8), align 8
   store i8 4, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_tables, i64 8), i64 8), align 1
   store i8 1, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_tables, i64 8), i64 9), align 1
@@ -542,12 +556,10 @@ body:                                             ; preds = %entry
   store i32 2, ptr getelementptr (i8, ptr @g_subs, i64 4), align 4
   store ptr @h_small_1, ptr getelementptr (i8, ptr @g_subs, i64 8), align 8
   store i32 0, ptr getelementptr (i8, ptr @g_subs, i64 16), align 4
-  store ptr @g_sub, ptr getelementptr (i8, ptr @g_subs, i64 24), align 8
   store i32 0, ptr getelementptr (i8, ptr @g_subs, i64 32), align 4
   store i32 10, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_subs, i64 32), i64 4), align 4
   store ptr @h_small_2, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_subs, i64 32), i64 8), align 8
   store i32 2, ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_subs, i64 32), i64 16), align 4
-  store ptr getelementptr (i8, ptr @g_sub, i64 4), ptr getelementptr (i8, ptr getelementptr (i8, ptr @g_subs, i64 32), i64 24), align 8
   store i32 0, ptr @g_timers, align 4
   store i64 1000000000, ptr @g_period_0, align 8
   store ptr @g_period_0, ptr getelementptr (i8, ptr @g_timers, i64 8), align 8
@@ -565,8 +577,8 @@ body:                                             ; preds = %entry
   store i32 2, ptr getelementptr (i8, ptr @g_prog, i64 96), align 4
   store ptr @g_timers, ptr getelementptr (i8, ptr @g_prog, i64 104), align 8
   store i32 1, ptr getelementptr (i8, ptr @g_prog, i64 112), align 4
-  store ptr @g_ev, ptr getelementptr (i8, ptr @g_prog, i64 120), align 8
   store i32 11, ptr getelementptr (i8, ptr @g_prog, i64 128), align 4
+  store ptr @g_vars, ptr getelementptr (i8, ptr @g_prog, i64 152), align 8
   %2 = call i32 @mbx_main(i32 %0, ptr %1, ptr @g_prog)
   ret i32 %2
 }
