@@ -30,6 +30,15 @@
  * or memory limit), rexmits, inconsistent (retransmissions with different
  * bytes) and tcp_flags (hex OR of the flags sent).
  *
+ * --workers N runs N threads, one engine each, that all read the capture and
+ * keep the connections a symmetric hash of their two addresses picks (mbx.h
+ * section 4, "Workers"): a 4-tuple always lands on one worker, so the file
+ * names (and N) are the same as with one worker.  Each worker writes its
+ * records to DIR/flows.jsonl.worker-K; at the end they are concatenated into
+ * DIR/flows.jsonl in worker order (worker 0's records first, each worker's in
+ * the order above) and removed.  Flow ids differ from a single worker's (ids
+ * of worker k of N are k + 1 + jN); statistics and --count totals are sums.
+ *
  * Exit status: 0; 2 for bad arguments or a capture that cannot be read (a
  * truncated capture: everything before the cut is written first); 1 when the
  * output cannot be written.
@@ -40,6 +49,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +83,8 @@ static const char ms_usage[] =
     "  -D, --depth BYTES      reassemble at most BYTES per direction (default: all)\n"
     "  -s, --stats            print run statistics on stderr at the end (and, with -d,\n"
     "                         as an EVE stats record in DIR/stats.json)\n"
+    "  -w, --workers N        N threads (1..64), each with the connections its address\n"
+    "                         hash picks (capture files only; default 1)\n"
     "  -h, --help             this text\n"
     "Exit status: 0 ok, 2 bad arguments or unreadable capture, 1 output error.\n";
 
@@ -135,7 +147,8 @@ struct ms {
     mbx_time linger;                       /* after this idle time an ended flow is gone */
 };
 
-static struct ms ms;
+/* One per worker thread (--workers): every handler reads its own. */
+static _Thread_local struct ms ms;
 
 /* ---------------------------------------------------------------- names */
 
@@ -491,8 +504,6 @@ static int ms_run(mbx_engine *e, struct mbx_source *src)
     struct mbx_frame fr[32];
     bool fwd[32];
     int rc = 0;
-    signal(SIGINT, ms_on_signal);
-    signal(SIGTERM, ms_on_signal);
     while (!ms_stop) {
         int n = mbx_source_next(src, fr, 32);
         if (n == -EAGAIN) /* a live source with nothing right now */
@@ -532,10 +543,134 @@ static bool ms_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* One worker: its engine, subscriptions, run and totals (in its thread's ms). */
+struct ms_job {
+    int index, nworkers;
+    struct mbx_config cfg;
+    const char *dir; /* -d, NULL with --count */
+    bool count_only;
+    const char *capture;    /* workers > 0 open it themselves */
+    struct mbx_source *src; /* worker 0's: opened by main; closed by main at the end */
+    int status;             /* 0, or 1 (engine, output) */
+    int rc;                 /* the source's result */
+    bool write_failed;
+    struct mbx_stats st;
+    mbx_time now; /* the engine's clock at the end */
+    uint64_t conns, delivered[2], gap_bytes[2], depth_bytes[2];
+};
+
+static void ms_part_path(char *buf, size_t len, const char *dir, int index, int nworkers)
+{
+    if (nworkers > 1)
+        snprintf(buf, len, "%s/flows.jsonl.worker-%d", dir, index);
+    else
+        snprintf(buf, len, "%s/flows.jsonl", dir);
+}
+
+static void *ms_worker(void *arg)
+{
+    struct ms_job *j = arg;
+    memset(&ms, 0, sizeof(ms));
+    ms.dir = j->dir;
+    ms.count_only = j->count_only;
+    char err[512] = "";
+    if (ms.dir != NULL) {
+        char path[4096];
+        ms_part_path(path, sizeof(path), ms.dir, j->index, j->nworkers);
+        ms.out = mbx_out_open(path, err, sizeof(err));
+        if (ms.out == NULL) {
+            fprintf(stderr, "mbx-streams: %s\n", err);
+            j->status = 1;
+            return NULL;
+        }
+    }
+    if (j->src == NULL)
+        j->src = mbx_source_open_file(j->capture, err, sizeof(err));
+    if (j->src == NULL) {
+        fprintf(stderr, "mbx-streams: worker %d: %s\n", j->index, err);
+        mbx_out_close(ms.out);
+        j->status = 2;
+        return NULL;
+    }
+    /* Ended flows wait in the engine's closing class: past its timeout they are gone. */
+    ms.linger = (j->cfg.timeout_closing ? j->cfg.timeout_closing : 30000000000ull) + 1000000000ull;
+    mbx_engine *e = mbx_engine_new(&j->cfg);
+    if (e == NULL) {
+        fprintf(stderr, "mbx-streams: cannot create the engine (out of memory?)\n");
+        mbx_out_close(ms.out);
+        j->status = 1;
+        return NULL;
+    }
+    ms.ext = mbx_flow_ext_register(e, sizeof(struct ms_flow));
+    const unsigned rd = MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER;
+    if (ms.ext < 0 || mbx_subscribe(e, MBX_EV_TCP_DATA, ms_on_data, NULL, rd) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_GAP, ms_on_gap, NULL, 0) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_CLOSE, ms_on_end, NULL, 0) < 0 ||
+        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, ms_on_end, NULL, 0) < 0 ||
+        (ms.out != NULL &&
+         ((ms.late_sub = mbx_subscribe(e, MBX_EV_PKT_IN, ms_on_late, NULL, MBX_SUB_PER_FLOW)) < 0 ||
+          mbx_every(e, 1000000000ull, ms_on_tick, NULL) < 0))) {
+        fprintf(stderr, "mbx-streams: cannot subscribe to the engine's events\n");
+        mbx_engine_free(e);
+        mbx_out_close(ms.out);
+        j->status = 1;
+        return NULL;
+    }
+
+    j->rc = ms_run(e, j->src);
+    ms_flush(true, 0);
+    mbx_engine_stats(e, &j->st);
+    j->now = mbx_engine_now(e);
+    j->conns = ms.conns;
+    for (int side = 0; side < 2; side++) {
+        j->delivered[side] = ms.delivered[side];
+        j->gap_bytes[side] = ms.gap_bytes[side];
+        j->depth_bytes[side] = ms.depth_bytes[side];
+    }
+    for (int i = 0; i < MS_MAX_OPEN; i++) /* flows the engine kept (none, normally) */
+        if (ms.open[i].fl != NULL)
+            ms_close_file(ms.open[i].fl, ms.open[i].side);
+    mbx_engine_free(e);
+    mbx_out_close(ms.out);
+    free(ms.tuples);
+    for (size_t i = 0; i < ms.nrecs; i++)
+        free(ms.recs[i]);
+    free(ms.recs);
+    j->write_failed = ms.write_failed;
+    return NULL;
+}
+
+/* The workers' record files into DIR/flows.jsonl, in worker order; false: an error. */
+static bool ms_merge(const char *dir, int n)
+{
+    char path[4096], part[4096];
+    snprintf(path, sizeof(path), "%s/flows.jsonl", dir);
+    FILE *out = fopen(path, "w");
+    bool ok = out != NULL;
+    if (!ok)
+        fprintf(stderr, "mbx-streams: %s: %s\n", path, strerror(errno));
+    for (int k = 0; k < n; k++) {
+        ms_part_path(part, sizeof(part), dir, k, n);
+        FILE *in = fopen(part, "r");
+        if (in == NULL)
+            continue; /* that worker did not start */
+        char buf[65536];
+        size_t got;
+        while (ok && (got = fread(buf, 1, sizeof(buf), in)) > 0)
+            ok = fwrite(buf, 1, got, out) == got;
+        fclose(in);
+        unlink(part);
+    }
+    if (out != NULL && fclose(out) != 0)
+        ok = false;
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
-    const char *capture = NULL;
-    bool stats = false;
+    const char *capture = NULL, *dir = NULL;
+    bool stats = false, count_only = false;
+    uint64_t workers = 1;
     struct mbx_config cfg;
     mbx_config_default(&cfg);
 
@@ -564,22 +699,23 @@ int main(int argc, char **argv)
         {"max-flows", required_argument, NULL, 'm'},
         {"depth", required_argument, NULL, 'D'},
         {"stats", no_argument, NULL, 's'},
+        {"workers", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, ":r:d:cp:m:D:sh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:d:cp:m:D:sw:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             capture = optarg;
             break;
         case 'd':
-            ms.dir = optarg;
+            dir = optarg;
             break;
         case 'c':
-            ms.count_only = true;
+            count_only = true;
             break;
         case 's':
             stats = true;
@@ -606,6 +742,11 @@ int main(int argc, char **argv)
                 return ms_bad_usage("--depth needs a positive number of bytes, not '%s'", optarg);
             cfg.stream_depth = v;
             break;
+        case 'w':
+            if (!ms_parse_u64(optarg, &workers) || workers == 0 || workers > MBX_MAX_WORKERS)
+                return ms_bad_usage("--workers needs a number from 1 to %d, not '%s'",
+                                    MBX_MAX_WORKERS, optarg);
+            break;
         case ':':
             return ms_bad_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -620,23 +761,29 @@ int main(int argc, char **argv)
         return ms_bad_usage("no capture: give -r CAPTURE (or --dpdk EAL-ARGS -- ...)");
     if (eal_argv != NULL && capture != NULL)
         return ms_bad_usage("-r and --dpdk exclude each other");
-    if (ms.dir == NULL && !ms.count_only)
+    if (dir == NULL && !count_only)
         return ms_bad_usage("no output: give -d DIR or --count");
-    if (ms.count_only)
-        ms.dir = NULL;
+    if (count_only)
+        dir = NULL;
+    /* every worker reads the capture itself: a file, not a port, pipe or stdin */
+    struct stat sb;
+    if (workers > 1 && (eal_argv != NULL || strcmp(capture, "-") == 0 ||
+                        (stat(capture, &sb) == 0 && !S_ISREG(sb.st_mode))))
+        return ms_bad_usage("--workers needs a capture file (not --dpdk, a pipe or stdin)");
 
-    if (ms.dir != NULL) {
-        if (mkdir(ms.dir, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "mbx-streams: %s: %s\n", ms.dir, strerror(errno));
-            return 1;
-        }
+    if (dir != NULL && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "mbx-streams: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (dir != NULL) { /* created (or emptied) before the capture is read, as always */
         char path[4096], err[256];
-        snprintf(path, sizeof(path), "%s/flows.jsonl", ms.dir);
-        ms.out = mbx_out_open(path, err, sizeof(err));
-        if (ms.out == NULL) {
+        snprintf(path, sizeof(path), "%s/flows.jsonl", dir);
+        struct mbx_out *o = mbx_out_open(path, err, sizeof(err));
+        if (o == NULL) {
             fprintf(stderr, "mbx-streams: %s\n", err);
             return 1;
         }
+        mbx_out_close(o);
     }
 
     char err[512] = "";
@@ -649,81 +796,110 @@ int main(int argc, char **argv)
     }
     if (src == NULL) {
         fprintf(stderr, "mbx-streams: %s\n", err);
-        mbx_out_close(ms.out);
         return 2;
     }
 
-    /* Ended flows wait in the engine's closing class: past its timeout they are gone. */
-    ms.linger = (cfg.timeout_closing ? cfg.timeout_closing : 30000000000ull) + 1000000000ull;
-    mbx_engine *e = mbx_engine_new(&cfg);
-    if (e == NULL) {
-        fprintf(stderr, "mbx-streams: cannot create the engine (out of memory?)\n");
-        mbx_source_close(src);
-        mbx_out_close(ms.out);
+    int n = (int)workers;
+    struct ms_job *jobs = calloc((size_t)n, sizeof(*jobs));
+    pthread_t *tid = calloc((size_t)n, sizeof(*tid));
+    if (jobs == NULL || tid == NULL) {
+        fprintf(stderr, "mbx-streams: out of memory\n");
         return 1;
     }
-    ms.ext = mbx_flow_ext_register(e, sizeof(struct ms_flow));
-    const unsigned rd = MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER;
-    if (ms.ext < 0 || mbx_subscribe(e, MBX_EV_TCP_DATA, ms_on_data, NULL, rd) < 0 ||
-        mbx_subscribe(e, MBX_EV_TCP_GAP, ms_on_gap, NULL, 0) < 0 ||
-        mbx_subscribe(e, MBX_EV_TCP_CLOSE, ms_on_end, NULL, 0) < 0 ||
-        mbx_subscribe(e, MBX_EV_TCP_TIMEOUT, ms_on_end, NULL, 0) < 0 ||
-        (ms.out != NULL &&
-         ((ms.late_sub = mbx_subscribe(e, MBX_EV_PKT_IN, ms_on_late, NULL, MBX_SUB_PER_FLOW)) < 0 ||
-          mbx_every(e, 1000000000ull, ms_on_tick, NULL) < 0))) {
-        fprintf(stderr, "mbx-streams: cannot subscribe to the engine's events\n");
-        return 1;
+    for (int k = 0; k < n; k++) {
+        jobs[k].index = k;
+        jobs[k].nworkers = n;
+        jobs[k].cfg = cfg;
+        jobs[k].cfg.worker = (uint16_t)k;
+        jobs[k].cfg.nworkers = (uint16_t)n;
+        jobs[k].dir = dir;
+        jobs[k].count_only = count_only;
+        jobs[k].capture = capture;
     }
-
+    jobs[0].src = src;
+    signal(SIGINT, ms_on_signal);
+    signal(SIGTERM, ms_on_signal);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = ms_run(e, src);
+    for (int k = 1; k < n; k++) {
+        int rc = pthread_create(&tid[k], NULL, ms_worker, &jobs[k]);
+        if (rc != 0) {
+            fprintf(stderr, "mbx-streams: cannot start worker %d: %s\n", k, strerror(rc));
+            jobs[k].status = -1; /* not started */
+        }
+    }
+    ms_worker(&jobs[0]);
+    for (int k = 1; k < n; k++)
+        if (jobs[k].status != -1)
+            pthread_join(tid[k], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    ms_flush(true, 0);
+
+    struct mbx_stats st;
+    memset(&st, 0, sizeof(st));
+    uint64_t conns = 0, delivered[2] = {0, 0}, gap_bytes[2] = {0, 0}, depth_bytes[2] = {0, 0};
+    int status = 0, rc = 0;
+    bool write_failed = false;
+    mbx_time now = 0;
+    for (int k = 0; k < n; k++) {
+        struct ms_job *j = &jobs[k];
+        if (j->status == -1 || j->status == 1)
+            status = 1;
+        else if (j->status == 2 && status == 0)
+            status = 2;
+        if (j->rc < 0 && rc == 0)
+            rc = j->rc;
+        write_failed |= j->write_failed;
+        mbx_stats_add(&st, &j->st);
+        conns += j->conns;
+        for (int side = 0; side < 2; side++) {
+            delivered[side] += j->delivered[side];
+            gap_bytes[side] += j->gap_bytes[side];
+            depth_bytes[side] += j->depth_bytes[side];
+        }
+        if (j->now > now)
+            now = j->now;
+    }
+    if (n > 1 && dir != NULL && !ms_merge(dir, n))
+        write_failed = true;
     if (rc < 0) { /* the error first; what was read before it is still written */
         const char *why = mbx_source_error(src);
         fprintf(stderr, "mbx-streams: %s\n", why && why[0] ? why : strerror(-rc));
     }
 
-    struct mbx_stats st;
-    mbx_engine_stats(e, &st);
-    if (ms.count_only) {
+    if (count_only) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         printf("packets %" PRIu64 " bytes %" PRIu64 " connections %" PRIu64 "\n", st.packets,
-               st.bytes, ms.conns);
+               st.bytes, conns);
         printf("delivered c2s %" PRIu64 " s2c %" PRIu64 " gap c2s %" PRIu64 " s2c %" PRIu64
                " depth c2s %" PRIu64 " s2c %" PRIu64 "\n",
-               ms.delivered[0], ms.delivered[1], ms.gap_bytes[0], ms.gap_bytes[1],
-               ms.depth_bytes[0], ms.depth_bytes[1]);
+               delivered[0], delivered[1], gap_bytes[0], gap_bytes[1], depth_bytes[0],
+               depth_bytes[1]);
         printf("seconds %.3f pps %.0f Gbit/s %.3f\n", secs,
                secs > 0 ? (double)st.packets / secs : 0,
                secs > 0 ? (double)st.bytes * 8 / secs / 1e9 : 0);
     }
     if (stats)
         mbx_stats_print(&st, stderr);
-    if (stats && ms.dir != NULL) { /* the same as an EVE stats record */
+    if (stats && dir != NULL) { /* the same as an EVE stats record */
         char path[4096], serr[256];
-        snprintf(path, sizeof(path), "%s/stats.json", ms.dir);
+        snprintf(path, sizeof(path), "%s/stats.json", dir);
         struct mbx_out *so = mbx_out_open(path, serr, sizeof(serr));
         if (so == NULL) {
             fprintf(stderr, "mbx-streams: %s\n", serr);
-            ms.write_failed = true;
+            write_failed = true;
         }
-        mbx_stats_write(&st, so, mbx_engine_now(e));
+        mbx_stats_write(&st, so, now);
         mbx_out_close(so);
     }
 
-    for (int i = 0; i < MS_MAX_OPEN; i++) /* flows the engine kept (none, normally) */
-        if (ms.open[i].fl != NULL)
-            ms_close_file(ms.open[i].fl, ms.open[i].side);
-    mbx_engine_free(e);
-    mbx_source_close(src);
-    mbx_out_close(ms.out);
-    free(ms.tuples);
-    for (size_t i = 0; i < ms.nrecs; i++)
-        free(ms.recs[i]);
-    free(ms.recs);
+    /* Sources close last: a mapped capture's frames stay referenced until then. */
+    for (int k = 0; k < n; k++)
+        mbx_source_close(jobs[k].src);
+    free(jobs);
+    free(tid);
+    if (status)
+        return status;
     if (rc < 0)
         return 2;
-    return ms.write_failed ? 1 : 0;
+    return write_failed ? 1 : 0;
 }
