@@ -6,6 +6,7 @@
 #                                   in $MBX_BENCH_DIR, default /var/tmp/mbx-perf)
 # env:   MBX_BUILD (build dir, default build), RUNS (best of, default 3)
 # Prints a markdown table: tool, packets/s, Gbit/s, peak RSS, ratio to mbx.  Not a test.
+# One row runs mbx-streams --workers 2 on cores 0 and 1 (taskset -c 0,1); the others one core.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$HERE/.." && pwd)
 BUILD=${MBX_BUILD:-$SRC/build}; SHARED=${MBX_SHARED:-$SRC/../shared}; RUNS=${RUNS:-3}
@@ -36,16 +37,17 @@ BYTES=$(capinfos -d -M "$CAP" | awk -F': *' '/Data size/ {print $2+0}')
 sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || echo "bench: cannot drop caches" >&2
 cat "$CAP" > /dev/null
 
-# run NAME CMD...: best wall time of RUNS runs on core 1, peak RSS and CPU time
-# (user + system: what the tool itself used, less sensitive to a busy machine) of
-# the best run
+# run NAME CMD...: best wall time of RUNS runs on core 1 (the cores in $CPUS), peak
+# RSS and CPU time (user + system: what the tool itself used, less sensitive to a
+# busy machine) of the best run
 declare -A T R C
+CPUS=1
 run() {
   local name=$1; shift; local best= rss= cpu=
   for _ in $(seq "$RUNS"); do
     local t0 t1 m u s
     t0=$(date +%s.%N)
-    /usr/bin/time -f "%M %U %S" -o "$DIR/rss" taskset -c 1 "$@" >/dev/null 2>&1 || true
+    /usr/bin/time -f "%M %U %S" -o "$DIR/rss" taskset -c "$CPUS" "$@" >/dev/null 2>&1 || true
     read -r m u s < <(tail -1 "$DIR/rss")
     t1=$(date +%s.%N)
     local dt; dt=$(echo "$t1 - $t0" | bc -l)
@@ -58,6 +60,8 @@ run() {
 run "readfloor touch" "$DIR/bin/readfloor" touch "$CAP"
 run "readfloor copy" "$DIR/bin/readfloor" copy "$CAP"
 run "mbx-streams --count" "$STREAMS" --count -r "$CAP"
+# two workers (threads, one engine each) on two cores: wall time, and CPU of both
+CPUS=0,1 run "mbx-streams --count --workers 2 (2 cores)" "$STREAMS" --count --workers 2 -r "$CAP"
 run "tcpdump -r -w /dev/null" tcpdump -r "$CAP" -w /dev/null
 run "libnids (nids_count)" "$DIR/bin/nids_count" "$CAP"
 rm -rf "$DIR/tcpflow.out"; mkdir -p "$DIR/tcpflow.out"
@@ -69,7 +73,8 @@ echo
 echo "| tool | Mpps | Gbit/s | peak RSS (MiB) | mbx-streams is × faster | CPU s | Mpps per CPU s |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 M=${T["mbx-streams --count"]}
-for name in "readfloor touch" "readfloor copy" "mbx-streams --count" "tcpdump -r -w /dev/null" \
+for name in "readfloor touch" "readfloor copy" "mbx-streams --count" \
+            "mbx-streams --count --workers 2 (2 cores)" "tcpdump -r -w /dev/null" \
             "libnids (nids_count)" "tcpflow"; do
   t=${T[$name]}
   c=${C[$name]}; [ "$(echo "$c > 0" | bc -l)" = 1 ] || c=0.001

@@ -601,17 +601,21 @@ static int key_cmp(const void *a, const void *b)
 
 void mbx_table_out_keys(mbx_table *t, struct mbx_out *o, const char *key, mbx_time now)
 {
-    static struct mbx_tkey *keys; /* grown once to the largest table written */
-    static size_t capkeys;
+    /* on the stack up to 256 keys, else on the heap for this call (several
+     * worker threads may write at once: nothing shared) */
+    struct mbx_tkey small[256], *keys = small;
+    size_t capkeys = sizeof(small) / sizeof(small[0]);
     size_t n = 0;
     uint32_t it = 0;
     struct mbx_tkey k;
     while (mbx_table_next(t, &it, now, &k, NULL)) {
         if (n == capkeys) {
-            size_t nc = capkeys ? 2 * capkeys : 256;
-            struct mbx_tkey *nk = realloc(keys, nc * sizeof(*nk));
+            size_t nc = 2 * capkeys;
+            struct mbx_tkey *nk = realloc(keys == small ? NULL : keys, nc * sizeof(*nk));
             if (nk == NULL)
                 break;
+            if (keys == small)
+                memcpy(nk, small, sizeof(small));
             keys = nk;
             capkeys = nc;
         }
@@ -644,6 +648,8 @@ void mbx_table_out_keys(mbx_table *t, struct mbx_out *o, const char *key, mbx_ti
         }
     }
     mbx_out_end_array(o);
+    if (keys != small)
+        free(keys);
 }
 
 uint64_t mbx_table_evicted(const mbx_table *t)

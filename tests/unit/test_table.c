@@ -217,6 +217,35 @@ static void test_sorted_json_keys(void **state)
     unlink(path);
     assert_non_null(strstr(line, "\"k\":[-2,7,30]"));
     mbx_table_free(t);
+
+    /* more keys than the writer holds on its stack (256): sorted all the same */
+    char path2[] = "/tmp/test_table.XXXXXX";
+    fd = mkstemp(path2);
+    assert_true(fd >= 0);
+    o = mbx_out_open(path2, err, sizeof(err));
+    assert_non_null(o);
+    t = mk(MBX_TK_UINT, MBX_TK_NONE, 0, 0, 0);
+    for (uint64_t i = 1000; i-- > 0;)
+        mbx_table_put(t, mbx_tkey_u(i * 3), 0);
+    mbx_out_begin(o, 0, "test", NULL);
+    mbx_table_out_keys(t, o, "k", 0);
+    mbx_out_end(o);
+    mbx_out_close(o);
+    static char big[16384];
+    f = fdopen(fd, "r");
+    assert_non_null(fgets(big, sizeof(big), f));
+    fclose(f);
+    unlink(path2);
+    char *p = strstr(big, "\"k\":[");
+    assert_non_null(p);
+    p += 5;
+    for (uint64_t i = 0; i < 1000; i++) {
+        char *end;
+        assert_int_equal(strtoull(p, &end, 10), i * 3);
+        assert_true(*end == (i < 999 ? ',' : ']'));
+        p = end + 1;
+    }
+    mbx_table_free(t);
 }
 
 static void test_bad_defs(void **state)
