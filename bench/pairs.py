@@ -4,7 +4,6 @@
 # 10.203.H.L (H.L: the client port), so that --workers can spread its connections (they are
 # split by address pair).  Classic pcap, Ethernet, IPv4 only; checksums are left as they are
 # (mbx does not verify them).  Not a test.
-# 10.203.H.L where H.L is the client's port, so connections spread over address pairs
 import mmap, struct, sys, shutil
 src, dst = sys.argv[1], sys.argv[2]
 shutil.copyfile(src, dst)
