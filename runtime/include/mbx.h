@@ -257,6 +257,16 @@ struct mbx_config {
                                    * on it, with no event, unless a SYN with a new
                                    * ISN opens a new connection; 0: 5 s */
     bool live_clock;              /* timers on wall-clock time (live ports) */
+    bool defrag;                  /* reassemble IP fragments (mbx_config_default: true);
+                                   * false: fragments are MBX_DECODE_FRAGMENT errors */
+    uint32_t defrag_max_datagrams; /* datagrams reassembled at once; when full the
+                                    * oldest is evicted; 0: 8192 */
+    uint64_t defrag_mem;          /* bytes of fragment payload held (1 KiB blocks;
+                                   * when out, the oldest datagrams are evicted);
+                                   * 0: 32 MiB */
+    uint32_t defrag_max_frags;    /* fragments per datagram (more are dropped); 0: 256 */
+    mbx_time defrag_timeout;      /* a datagram not complete this long after its first
+                                   * fragment is dropped (packet time); 0: 60 s */
 };
 void mbx_config_default(struct mbx_config *c);
 
@@ -541,7 +551,22 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(seq_out_of_window, "segments past the receiver's window")                \
     X(dropped_packets, "packets dropped by actions")                           \
     X(div_by_zero, "divisions by zero in .mbx code")                           \
-    X(timer_ticks_skipped, "timer ticks merged into one firing (time jumped)")
+    X(timer_ticks_skipped, "timer ticks merged into one firing (time jumped)") \
+    X(frags, "IP fragments (into reassembly)")                                 \
+    X(frag_reassembled, "IP datagrams reassembled (then decoded)")             \
+    X(frag_overlaps, "fragments overlapping bytes seen before")                \
+    X(frag_inconsistent, "fragment overlaps with different bytes")             \
+    X(frag_size_mismatch, "fragments past the end the last fragment gave")     \
+    X(frag_tiny, "first fragments cut inside the TCP/UDP header")              \
+    X(frag_timeouts, "incomplete datagrams timed out")                         \
+    X(frag_evicted, "incomplete datagrams evicted: table or memory full")      \
+    X(frag_unfinished, "incomplete datagrams at the end of input")             \
+    X(frag_drop_bad, "fragments dropped: bad length, header or nesting")       \
+    X(frag_drop_too_big, "fragments dropped: datagram past 65535 bytes")       \
+    X(frag_drop_trunc, "fragments dropped: cut by the snap length")            \
+    X(frag_drop_too_many, "fragments dropped: too many in one datagram")       \
+    X(frag_drop_past_end, "fragments dropped: past the datagram's end")        \
+    X(frag_drop_mem, "fragments dropped: no memory left for them")
 
 struct mbx_stats {
 #define MBX_X_(name, text) uint64_t name;
