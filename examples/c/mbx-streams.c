@@ -73,6 +73,8 @@ static const char ms_usage[] =
     "  -D, --depth BYTES      reassemble at most BYTES per direction (default: all)\n"
     "  -s, --stats            print run statistics on stderr at the end (and, with -d,\n"
     "                         as an EVE stats record in DIR/stats.json)\n"
+    "      --no-defrag        do not reassemble IP fragments (they are counted as\n"
+    "                         decode errors, reason FRAGMENT)\n"
     "  -h, --help             this text\n"
     "Exit status: 0 ok, 2 bad arguments or unreadable capture, 1 output error.\n";
 
@@ -564,6 +566,7 @@ int main(int argc, char **argv)
         {"max-flows", required_argument, NULL, 'm'},
         {"depth", required_argument, NULL, 'D'},
         {"stats", no_argument, NULL, 's'},
+        {"no-defrag", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -583,6 +586,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             stats = true;
+            break;
+        case 'F':
+            cfg.defrag = false;
             break;
         case 'h':
             fputs(ms_usage, stdout);
