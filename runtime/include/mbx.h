@@ -561,7 +561,7 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(frag_timeouts, "incomplete datagrams timed out")                         \
     X(frag_evicted, "incomplete datagrams evicted: table or memory full")      \
     X(frag_unfinished, "incomplete datagrams at the end of input")             \
-    X(frag_drop_bad, "fragments dropped: bad length, header or nesting")       \
+    X(frag_drop_bad, "fragments dropped: bad length or header too long")      \
     X(frag_drop_too_big, "fragments dropped: datagram past 65535 bytes")       \
     X(frag_drop_trunc, "fragments dropped: cut by the snap length")            \
     X(frag_drop_too_many, "fragments dropped: too many in one datagram")       \

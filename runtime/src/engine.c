@@ -196,24 +196,30 @@ static bool engine_packet(mbx_engine *e, const struct mbx_pkt *p, uint64_t h)
 
 /* A fragment: into reassembly; when it completes a datagram, the rebuilt
  * frame is decoded and processed now, at the time of this last fragment, and
- * the verdict is this fragment's (earlier fragments were forwarded).  The
- * rebuilt frame is reused by the next datagram, so streams must copy what they
- * keep of it (frames_persist off while it is processed). */
+ * the verdict is this fragment's (earlier fragments were forwarded).  A
+ * rebuilt IPv6 datagram may hold another fragment header: that is a fragment
+ * again (each round removes 8 bytes, so this ends).  The rebuilt frame is
+ * reused by the next datagram, so streams must copy what they keep of it
+ * (frames_persist off while it is processed).  Accounting: packets +
+ * frag_reassembled = decoded + decode_errors + frags. */
 static bool engine_fragment(mbx_engine *e, const struct mbx_pkt *frag, int linktype)
 {
     struct mbx_frame rf;
-    if (!defrag_input(e, frag, linktype, &rf))
-        return true;
     struct mbx_pkt p;
-    enum mbx_decode_err err = mbx_decode(&p, rf.linktype, rf.data, rf.caplen, rf.wirelen, rf.ts);
+    enum mbx_decode_err err;
+    for (;;) {
+        if (!defrag_input(e, frag, linktype, &rf))
+            return true;
+        err = mbx_decode(&p, rf.linktype, rf.data, rf.caplen, rf.wirelen, rf.ts);
+        if (err != MBX_DECODE_FRAGMENT)
+            break;
+        frag = &p;
+        linktype = rf.linktype;
+    }
     if (err != MBX_DECODE_OK) {
-        if (err == MBX_DECODE_FRAGMENT) { /* a fragment inside a reassembled datagram */
-            e->stats.frag_drop_bad++;
-        } else {
-            e->stats.decode_errors++;
-            if ((unsigned)err < MBX_DECODE_NREASONS)
-                e->stats.decode_err[err]++;
-        }
+        e->stats.decode_errors++;
+        if ((unsigned)err < MBX_DECODE_NREASONS)
+            e->stats.decode_err[err]++;
         return true;
     }
     bool persist = e->frames_persist;
