@@ -118,7 +118,10 @@ const char *mbx_decode_err_text(enum mbx_decode_err e); /* "truncated TCP header
 
 /* A decoded packet.  Points into the frame; valid during its processing.
  * Fields past the layer where decoding stopped are zero; on MBX_DECODE_FRAGMENT
- * and MBX_DECODE_OTHER_L4 the IP fields (addresses, proto, ip_len) are filled. */
+ * and MBX_DECODE_OTHER_L4 the IP fields (addresses, proto, ip_len) are filled.
+ * A packet rebuilt from IP fragments points into the engine's reassembly
+ * buffer (its frame: the first fragment's link and IP headers, then the
+ * payload), valid during its processing only. */
 struct mbx_pkt {
     const uint8_t *frame;     /* first byte of the link-layer frame */
     uint32_t caplen;          /* bytes captured */
@@ -161,7 +164,8 @@ struct mbx_pkt {
  * compressed or not), SLL, SLL2, raw IP (12, 14, 101, 228, 229), NULL and LOOP.
  * IPv4 with options; IPv6 skipping hop-by-hop, routing, destination options, AH
  * and atomic fragment headers; any other fragment (IPv4 MF or offset, IPv6
- * fragment header) is MBX_DECODE_FRAGMENT. */
+ * fragment header) is MBX_DECODE_FRAGMENT: the engine then reassembles it
+ * (config.defrag; mbx_decode itself never does). */
 enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *data,
                                uint32_t caplen, uint32_t wirelen, mbx_time ts);
 
@@ -278,7 +282,22 @@ mbx_engine *mbx_engine_new(const struct mbx_config *c);
 void mbx_engine_free(mbx_engine *e);
 
 /* Process a burst of frames; writes each frame's verdict (true: forward).
- * Returns the number of frames processed. */
+ * Returns the number of frames processed.  IP fragments (config.defrag) go to
+ * reassembly, keyed by (source, destination, id, protocol) for IPv4 and
+ * (source, destination, id) for IPv6; when a datagram is complete it is
+ * rebuilt as one frame - the link-layer and IP header of its first fragment
+ * (IPv4 options and the IPv6 unfragmentable part kept, the fragment header
+ * removed, lengths, flags and the IPv4 checksum fixed), then the payload - and
+ * processed like any packet at the time of its last fragment, whose verdict it
+ * gives (earlier fragments are forwarded).  Overlapping fragment bytes follow
+ * config.policy (first-wins keeps the bytes seen first); overlaps and
+ * overlaps whose bytes differ are counted (frag_overlaps, frag_inconsistent).
+ * Dropped: empty fragments and non-last ones whose length is not a multiple
+ * of 8, ends past 65535, fragments cut by the snap length, more than
+ * defrag_max_frags in a datagram, fragments wholly past the end the last
+ * fragment gave (ones partly past it are cut there); each counted by reason.
+ * Timeouts are checked when a fragment arrives; what is left at the end of
+ * input is counted in frag_unfinished. */
 int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n);
 /* End of input: every live flow ends in flow-id order: its streams are
  * flushed (held bytes delivered, holes reported as gaps), then TCP flows get
@@ -528,6 +547,11 @@ void mbx_out_addr(struct mbx_out *o, const char *key, const struct mbx_addr *a);
 void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
 
 /* ---------------------------------------------------------------- 11 statistics */
+
+/* Every frame read is counted once: decoded, a decode error (by reason), or
+ * an IP fragment (frags); each datagram rebuilt from fragments is decoded
+ * once more, so packets + frag_reassembled = decoded + decode_errors + frags.
+ * The frag_* counters say what became of fragments (see mbx_engine_input). */
 
 #define MBX_STATS(X)                                                           \
     X(packets, "packets read")                                                 \
