@@ -16,6 +16,14 @@
                        gives "GET /index.html ...", last-wins gives
                        "EVIL" + the third fragment's bytes.
 
+  defrag_rexmit.pcap   an IPv4 TCP connection (10.0.0.1.40002 -> 10.0.0.2.80): two
+                       1000-byte segments, each sent as 3 fragments, then the
+                       first segment again, whole (a retransmission with the
+                       same bytes: rexmits 1, inconsistent 0).  The engine
+                       reuses one buffer for rebuilt datagrams, so a stream
+                       that kept a reference into it instead of a copy would
+                       compare the retransmission with the second segment.
+
 The expected streams are written beside them: NAME.c2s.first, NAME.c2s.last
 (bytes the client sent, as mbx-streams writes them under each policy).
 
@@ -106,7 +114,36 @@ def overlap(out):
         f.write(b"EVIL" + evil3)
 
 
+def rexmit(out):
+    c, s = "10.0.0.1", "10.0.0.2"
+    cp, sp, ci, si = 40002, 80, 11000, 13000
+    a = bytes((ord("A") + k % 26) for k in range(1000))
+    b = bytes((ord("a") + (k * 3) % 26) for k in range(1000))
+    pk = []
+    pk.append(E / IP(src=c, dst=s) / TCP(sport=cp, dport=sp, flags="S", seq=ci))
+    pk.append(E / IP(src=s, dst=c) / TCP(sport=sp, dport=cp, flags="SA", seq=si, ack=ci + 1))
+    pk.append(E / IP(src=c, dst=s) / TCP(sport=cp, dport=sp, flags="A", seq=ci + 1, ack=si + 1))
+
+    def seg(seq, data):
+        return IP(src=c, dst=s, id=seq & 0xffff) / TCP(sport=cp, dport=sp, flags="PA", seq=seq,
+                                                     ack=si + 1) / Raw(data)
+
+    for k, data in enumerate((a, b)):
+        whole = bytes(seg(ci + 1 + 1000 * k, data))
+        l4 = whole[20:]
+        for lo, hi in ((0, 400), (400, 800), (800, len(l4))):
+            pk.append(E / IP(src=c, dst=s, id=7 + k, flags="MF" if hi < len(l4) else 0,
+                             frag=lo // 8, proto=6) / Raw(l4[lo:hi]))
+    pk.append(E / seg(ci + 1, a))  # the retransmission, whole
+    pk.append(E / IP(src=s, dst=c) / TCP(sport=sp, dport=cp, flags="A", seq=si + 1, ack=ci + 2001))
+    wrpcap(os.path.join(out, "defrag_rexmit.pcap"), stamp(pk))
+    for pol in ("first", "last"):
+        with open(os.path.join(out, "defrag_rexmit.c2s." + pol), "wb") as f:
+            f.write(a + b)
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     v6(out)
     overlap(out)
+    rexmit(out)

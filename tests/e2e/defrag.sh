@@ -21,7 +21,10 @@
 #     captures): an IPv6 request cut into 3 fragments behind hop-by-hop and
 #     destination options headers, last fragment first, the first 8 bytes long
 #     (TCP header split); an IPv4 request whose fragments overlap with other
-#     bytes: first-wins gives the first bytes, last-wins the last.
+#     bytes: first-wins gives the first bytes, last-wins the last; two segments
+#     rebuilt from fragments then the first one again, whole: the stream kept a
+#     copy of the first (not a reference into the reused rebuild buffer), so the
+#     retransmission is consistent.
 source "$(dirname "$0")/lib/common.sh"
 P=$CORPORA/pcapplusplus
 Z=$CORPORA/zeek/Traces/ipv4
@@ -83,7 +86,7 @@ streams z4l "$Z/fragmented-4.pcap" --policy last
 check_has "$(sfile z4l 1 c2s)" 'GET /msadc/..%2f../..%2f../.RKNWUrdooM+WskO2IiALQTI' "fragmented-4 last-wins"
 
 # 3. crafted
-for n in defrag_v6 defrag_overlap; do
+for n in defrag_v6 defrag_overlap defrag_rexmit; do
   for pol in first last; do
     streams "$n.$pol" "$DATA/$n.pcap" --stats --policy $pol
     check_cmd "$n --policy $pol: client stream" cmp "$(c2s "$n.$pol")" "$DATA/$n.c2s.$pol"
@@ -97,4 +100,6 @@ check_eq "$(st defrag_overlap.first frag_overlaps) $(st defrag_overlap.first fra
   "defrag_overlap: overlaps, inconsistent"
 # the stream does not see the overlap: it got one segment
 check_eq "$(field "$T/defrag_overlap.first" 0 tcp_conn.c2s.inconsistent)" 0 "defrag_overlap: no TCP-level inconsistency"
+check_eq "$(field "$T/defrag_rexmit.first" 0 tcp_conn.c2s.rexmits) $(field "$T/defrag_rexmit.first" 0 tcp_conn.c2s.inconsistent)" "1 0" \
+  "defrag_rexmit: a retransmission of a rebuilt segment, consistent"
 finish
