@@ -293,9 +293,11 @@ void mbx_engine_free(mbx_engine *e);
  * config.policy (first-wins keeps the bytes seen first); overlaps and
  * overlaps whose bytes differ are counted (frag_overlaps, frag_inconsistent).
  * Dropped: empty fragments and non-last ones whose length is not a multiple
- * of 8, ends past 65535, fragments cut by the snap length, more than
- * defrag_max_frags in a datagram, fragments wholly past the end the last
- * fragment gave (ones partly past it are cut there); each counted by reason.
+ * of 8, a first fragment whose link and IP headers (IPv6: up to the fragment
+ * header) pass 256 bytes, ends past 65535, fragments cut by the snap length,
+ * more than defrag_max_frags in a datagram, fragments wholly past the end the
+ * last fragment gave (ones partly past it are cut there); each counted by
+ * reason.
  * Timeouts are checked when a fragment arrives; what is left at the end of
  * input is counted in frag_unfinished. */
 int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n);
