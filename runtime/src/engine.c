@@ -202,7 +202,8 @@ static bool engine_packet(mbx_engine *e, const struct mbx_pkt *p, uint64_t h)
  * reused by the next datagram, so streams must copy what they keep of it
  * (frames_persist off while it is processed).  Accounting: packets +
  * frag_reassembled = decoded + decode_errors + frags. */
-static bool engine_fragment(mbx_engine *e, const struct mbx_pkt *frag, int linktype)
+__attribute__((noinline, cold)) static bool
+engine_fragment(mbx_engine *e, const struct mbx_pkt *frag, int linktype)
 {
     struct mbx_frame rf;
     struct mbx_pkt p;
