@@ -85,6 +85,8 @@ static const char ms_usage[] =
     "                         as an EVE stats record in DIR/stats.json)\n"
     "  -w, --workers N        N threads (1..64), each with the connections its address\n"
     "                         hash picks (capture files only; default 1)\n"
+    "      --no-defrag        do not reassemble IP fragments (they are counted as\n"
+    "                         decode errors, reason FRAGMENT)\n"
     "  -h, --help             this text\n"
     "Exit status: 0 ok, 2 bad arguments or unreadable capture, 1 output error.\n";
 
@@ -700,6 +702,7 @@ int main(int argc, char **argv)
         {"depth", required_argument, NULL, 'D'},
         {"stats", no_argument, NULL, 's'},
         {"workers", required_argument, NULL, 'w'},
+        {"no-defrag", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -719,6 +722,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             stats = true;
+            break;
+        case 'F':
+            cfg.defrag = false;
             break;
         case 'h':
             fputs(ms_usage, stdout);

@@ -118,7 +118,10 @@ const char *mbx_decode_err_text(enum mbx_decode_err e); /* "truncated TCP header
 
 /* A decoded packet.  Points into the frame; valid during its processing.
  * Fields past the layer where decoding stopped are zero; on MBX_DECODE_FRAGMENT
- * and MBX_DECODE_OTHER_L4 the IP fields (addresses, proto, ip_len) are filled. */
+ * and MBX_DECODE_OTHER_L4 the IP fields (addresses, proto, ip_len) are filled.
+ * A packet rebuilt from IP fragments points into the engine's reassembly
+ * buffer (its frame: the first fragment's link and IP headers, then the
+ * payload), valid during its processing only. */
 struct mbx_pkt {
     const uint8_t *frame;     /* first byte of the link-layer frame */
     uint32_t caplen;          /* bytes captured */
@@ -161,7 +164,8 @@ struct mbx_pkt {
  * compressed or not), SLL, SLL2, raw IP (12, 14, 101, 228, 229), NULL and LOOP.
  * IPv4 with options; IPv6 skipping hop-by-hop, routing, destination options, AH
  * and atomic fragment headers; any other fragment (IPv4 MF or offset, IPv6
- * fragment header) is MBX_DECODE_FRAGMENT. */
+ * fragment header) is MBX_DECODE_FRAGMENT: the engine then reassembles it
+ * (config.defrag; mbx_decode itself never does). */
 enum mbx_decode_err mbx_decode(struct mbx_pkt *p, int linktype, const uint8_t *data,
                                uint32_t caplen, uint32_t wirelen, mbx_time ts);
 
@@ -260,6 +264,16 @@ struct mbx_config {
     uint16_t nworkers;            /* engines sharing one input (0 or 1: this engine
                                    * processes every frame); see "Workers" below */
     uint16_t worker;              /* this engine's index, 0 .. nworkers-1 */
+    bool defrag;                  /* reassemble IP fragments (mbx_config_default: true);
+                                   * false: fragments are MBX_DECODE_FRAGMENT errors */
+    uint32_t defrag_max_datagrams; /* datagrams reassembled at once; when full the
+                                    * oldest is evicted; 0: 8192 */
+    uint64_t defrag_mem;          /* bytes of fragment payload held (1 KiB blocks;
+                                   * when out, the oldest datagrams are evicted);
+                                   * 0: 32 MiB */
+    uint32_t defrag_max_frags;    /* fragments per datagram (more are dropped); 0: 256 */
+    mbx_time defrag_timeout;      /* a datagram not complete this long after its first
+                                   * fragment is dropped (packet time); 0: 60 s */
 };
 void mbx_config_default(struct mbx_config *c);
 
@@ -289,7 +303,24 @@ mbx_engine *mbx_engine_new(const struct mbx_config *c);
 void mbx_engine_free(mbx_engine *e);
 
 /* Process a burst of frames; writes each frame's verdict (true: forward).
- * Returns the number of frames processed. */
+ * Returns the number of frames processed.  IP fragments (config.defrag) go to
+ * reassembly, keyed by (source, destination, id, protocol) for IPv4 and
+ * (source, destination, id) for IPv6; when a datagram is complete it is
+ * rebuilt as one frame - the link-layer and IP header of its first fragment
+ * (IPv4 options and the IPv6 unfragmentable part kept, the fragment header
+ * removed, lengths, flags and the IPv4 checksum fixed), then the payload - and
+ * processed like any packet at the time of its last fragment, whose verdict it
+ * gives (earlier fragments are forwarded).  Overlapping fragment bytes follow
+ * config.policy (first-wins keeps the bytes seen first); overlaps and
+ * overlaps whose bytes differ are counted (frag_overlaps, frag_inconsistent).
+ * Dropped: empty fragments and non-last ones whose length is not a multiple
+ * of 8, a first fragment whose link and IP headers (IPv6: up to the fragment
+ * header) pass 256 bytes, ends past 65535, fragments cut by the snap length,
+ * more than defrag_max_frags in a datagram, fragments wholly past the end the
+ * last fragment gave (ones partly past it are cut there); each counted by
+ * reason.
+ * Timeouts are checked when a fragment arrives; what is left at the end of
+ * input is counted in frag_unfinished. */
 int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n);
 /* End of input: every live flow ends in flow-id order: its streams are
  * flushed (held bytes delivered, holes reported as gaps), then TCP flows get
@@ -547,6 +578,11 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
 
 /* ---------------------------------------------------------------- 11 statistics */
 
+/* Every frame read is counted once: decoded, a decode error (by reason), or
+ * an IP fragment (frags); each datagram rebuilt from fragments is decoded
+ * once more, so packets + frag_reassembled = decoded + decode_errors + frags.
+ * The frag_* counters say what became of fragments (see mbx_engine_input). */
+
 #define MBX_STATS(X)                                                           \
     X(packets, "packets read")                                                 \
     X(bytes, "bytes read (wire length)")                                       \
@@ -569,7 +605,22 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(seq_out_of_window, "segments past the receiver's window")                \
     X(dropped_packets, "packets dropped by actions")                           \
     X(div_by_zero, "divisions by zero in .mbx code")                           \
-    X(timer_ticks_skipped, "timer ticks merged into one firing (time jumped)")
+    X(timer_ticks_skipped, "timer ticks merged into one firing (time jumped)") \
+    X(frags, "IP fragments (into reassembly)")                                 \
+    X(frag_reassembled, "IP datagrams reassembled (then decoded)")             \
+    X(frag_overlaps, "fragments overlapping bytes seen before")                \
+    X(frag_inconsistent, "fragment overlaps with different bytes")             \
+    X(frag_size_mismatch, "fragments past the end the last fragment gave")     \
+    X(frag_tiny, "first fragments cut inside the TCP/UDP header")              \
+    X(frag_timeouts, "incomplete datagrams timed out")                         \
+    X(frag_evicted, "incomplete datagrams evicted: table or memory full")      \
+    X(frag_unfinished, "incomplete datagrams at the end of input")             \
+    X(frag_drop_bad, "fragments dropped: bad length or header too long")      \
+    X(frag_drop_too_big, "fragments dropped: datagram past 65535 bytes")       \
+    X(frag_drop_trunc, "fragments dropped: cut by the snap length")            \
+    X(frag_drop_too_many, "fragments dropped: too many in one datagram")       \
+    X(frag_drop_past_end, "fragments dropped: past the datagram's end")        \
+    X(frag_drop_mem, "fragments dropped: no memory left for them")
 
 struct mbx_stats {
 #define MBX_X_(name, text) uint64_t name;

@@ -33,6 +33,11 @@ void mbx_config_default(struct mbx_config *c)
     c->timeout_closing = 30 * SEC;
     c->timeout_udp = 120 * SEC;
     c->linger = 5 * SEC;
+    c->defrag = true;
+    c->defrag_max_datagrams = 8192;
+    c->defrag_mem = 32ull << 20;
+    c->defrag_max_frags = 256;
+    c->defrag_timeout = 60 * SEC;
 }
 
 static void config_fill(struct mbx_config *c)
@@ -55,6 +60,14 @@ static void config_fill(struct mbx_config *c)
         c->timeout_udp = d.timeout_udp;
     if (!c->linger)
         c->linger = d.linger;
+    if (!c->defrag_max_datagrams)
+        c->defrag_max_datagrams = d.defrag_max_datagrams;
+    if (!c->defrag_mem)
+        c->defrag_mem = d.defrag_mem;
+    if (!c->defrag_max_frags)
+        c->defrag_max_frags = d.defrag_max_frags;
+    if (!c->defrag_timeout)
+        c->defrag_timeout = d.defrag_timeout;
 }
 
 mbx_engine *mbx_engine_new(const struct mbx_config *c)
@@ -75,7 +88,7 @@ mbx_engine *mbx_engine_new(const struct mbx_config *c)
         free(e);
         return NULL;
     }
-    if (flow_init(e) || stream_init(e) || disp_init(e) || timer_init(e)) {
+    if (flow_init(e) || stream_init(e) || disp_init(e) || timer_init(e) || defrag_init(e)) {
         mbx_engine_free(e);
         return NULL;
     }
@@ -91,6 +104,7 @@ void mbx_engine_free(mbx_engine *e)
         if (e->flows[i].fflags & F_LIVE)
             for (int s = 0; s < 2; s++)
                 stream_close(e, &e->flows[i], (enum mbx_side)s);
+    defrag_fini(e);
     timer_fini(e);
     disp_fini(e);
     stream_fini(e);
@@ -184,16 +198,54 @@ static bool engine_packet(mbx_engine *e, const struct mbx_pkt *p, uint64_t h)
     return v;
 }
 
+/* A fragment: into reassembly; when it completes a datagram, the rebuilt
+ * frame is decoded and processed now, at the time of this last fragment, and
+ * the verdict is this fragment's (earlier fragments were forwarded).  A
+ * rebuilt IPv6 datagram may hold another fragment header: that is a fragment
+ * again (each round removes 8 bytes, so this ends).  The rebuilt frame is
+ * reused by the next datagram, so streams must copy what they keep of it
+ * (frames_persist off while it is processed).  Accounting: packets +
+ * frag_reassembled = decoded + decode_errors + frags. */
+__attribute__((noinline, cold)) static bool
+engine_fragment(mbx_engine *e, const struct mbx_pkt *frag, int linktype)
+{
+    struct mbx_frame rf;
+    struct mbx_pkt p;
+    enum mbx_decode_err err;
+    for (;;) {
+        if (!defrag_input(e, frag, linktype, &rf))
+            return true;
+        err = mbx_decode(&p, rf.linktype, rf.data, rf.caplen, rf.wirelen, rf.ts);
+        if (err != MBX_DECODE_FRAGMENT)
+            break;
+        frag = &p;
+        linktype = rf.linktype;
+    }
+    if (err != MBX_DECODE_OK) {
+        e->stats.decode_errors++;
+        if ((unsigned)err < MBX_DECODE_NREASONS)
+            e->stats.decode_err[err]++;
+        return true;
+    }
+    bool persist = e->frames_persist;
+    e->frames_persist = false;
+    bool v = engine_packet(e, &p, flow_pkt_hash(&p));
+    e->frames_persist = persist;
+    return v;
+}
+
 /* A burst is decoded first and the hash buckets of its flows prefetched, then
  * each packet's first flow entry four packets ahead, so that the table's cache
- * misses overlap instead of adding up. */
+ * misses overlap instead of adding up.  Fragments (when config.defrag) are not
+ * decode errors: they go to engine_fragment() in their turn. */
 #define BURST 32
 
 int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, int n)
 {
     struct mbx_pkt p[BURST];
     uint64_t h[BURST];
-    bool ok[BURST], mine[BURST];
+    uint8_t err[BURST]; /* enum mbx_decode_err */
+    bool mine[BURST];
     /* Frames of a mapped capture file stay valid until it closes (mbx.h
      * section 3): streams may deliver their bytes in place (stream.c).  A
      * burst comes from one source. */
@@ -202,18 +254,20 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
         int m = n - base < BURST ? n - base : BURST;
         for (int i = 0; i < m; i++) {
             const struct mbx_frame *fr = &f[base + i];
-            enum mbx_decode_err err =
-                mbx_decode(&p[i], fr->linktype, fr->data, fr->caplen, fr->wirelen, fr->ts);
-            ok[i] = err == MBX_DECODE_OK;
-            /* workers (mbx.h section 4): another worker's frame only moves the clock */
-            mine[i] =
-                e->cfg.nworkers <= 1 || mbx_worker_of(err, &p[i], e->cfg.nworkers) == e->cfg.worker;
+            err[i] =
+                (uint8_t)mbx_decode(&p[i], fr->linktype, fr->data, fr->caplen, fr->wirelen, fr->ts);
+            /* workers (mbx.h section 4): another worker's frame only moves the clock;
+             * fragments go by their addresses like the rest of their flow */
+            mine[i] = e->cfg.nworkers <= 1 || mbx_worker_of((enum mbx_decode_err)err[i], &p[i],
+                                                            e->cfg.nworkers) == e->cfg.worker;
             if (!mine[i])
                 continue;
-            if (!ok[i]) {
+            if (err[i] != MBX_DECODE_OK) {
+                if (err[i] == MBX_DECODE_FRAGMENT && e->defrag)
+                    continue;
                 e->stats.decode_errors++;
-                if ((unsigned)err < MBX_DECODE_NREASONS)
-                    e->stats.decode_err[err]++;
+                if (err[i] < MBX_DECODE_NREASONS)
+                    e->stats.decode_err[err[i]]++;
                 continue;
             }
             h[i] = flow_pkt_hash(&p[i]);
@@ -221,7 +275,7 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
         }
         for (int i = 0; i < m; i++) {
             const struct mbx_frame *fr = &f[base + i];
-            if (i + 4 < m && ok[i + 4] && mine[i + 4])
+            if (i + 4 < m && err[i + 4] == MBX_DECODE_OK && mine[i + 4])
                 flow_prefetch_entry(e, h[i + 4]);
             if (!mine[i]) {
                 engine_clock(e, fr->ts);
@@ -230,9 +284,11 @@ int mbx_engine_input(mbx_engine *e, const struct mbx_frame *f, bool *forward, in
             }
             e->stats.packets++;
             e->stats.bytes += fr->wirelen;
-            if (!ok[i]) {
+            if (err[i] != MBX_DECODE_OK) {
                 engine_clock(e, fr->ts);
                 forward[base + i] = true;
+                if (err[i] == MBX_DECODE_FRAGMENT && e->defrag)
+                    forward[base + i] = engine_fragment(e, &p[i], fr->linktype);
                 continue;
             }
             forward[base + i] = engine_packet(e, &p[i], h[i]);
@@ -248,6 +304,7 @@ void mbx_engine_finish(mbx_engine *e)
     e->finished = true;
     e->pkt = NULL;
     e->frames_persist = false;
+    defrag_finish(e);
     flow_finish_all(e);
 }
 

@@ -227,6 +227,9 @@ struct mbx_engine {
     mbx_time t0;   /* first packet time */
     bool finished; /* mbx_engine_finish() ran */
 
+    /* IP fragment reassembly (defrag.c); NULL when config.defrag is off */
+    struct defrag *defrag;
+
     /* the packet being processed */
     const struct mbx_pkt *pkt;
     bool verdict;
@@ -312,6 +315,18 @@ void timer_run_one(mbx_engine *e); /* fire the earliest timer and reschedule it 
 /* Move every timer with several ticks due by now to its last due tick
  * (counting the others in stats.timer_ticks_skipped), so it fires once. */
 void timer_catch_up(mbx_engine *e, mbx_time now);
+
+/* defrag.c */
+int defrag_init(mbx_engine *e);
+void defrag_fini(mbx_engine *e);
+/* Take a fragment p (decoded to MBX_DECODE_FRAGMENT from a frame of linktype);
+ * true when it completed its datagram: *out is then the rebuilt frame (valid
+ * until the next call; it does not persist like a mapped frame). */
+bool defrag_input(mbx_engine *e, const struct mbx_pkt *p, int linktype, struct mbx_frame *out);
+void defrag_expire(mbx_engine *e, mbx_time now); /* drop datagrams older than the timeout */
+void defrag_finish(mbx_engine *e);               /* end of input: count what is left */
+uint32_t defrag_pending(const mbx_engine *e);    /* datagrams being reassembled */
+uint64_t defrag_mem_used(const mbx_engine *e);   /* bytes of blocks held */
 
 /* io_pcapfile.c: frames inside a mapped capture stay valid until it closes;
  * the generation changes whenever one closes (references taken before expire). */

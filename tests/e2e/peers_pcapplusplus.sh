@@ -10,8 +10,9 @@
 # checks that the text is exactly covered that way, both files used to their end.
 # Texts made by that test from packets it drops, reorders or closes by hand at
 # run time (missing_data*, out_of_order*, retransmission, *_manual_close,
-# fin2_output2) have no capture of their own and are not used; frag_http_req_*
-# need IP fragment reassembly, which mbx does not do yet (fragments are counted).
+# fin2_output2) have no capture of their own and are not used.  frag_http_req
+# (IPv4 fragments; PcapPlusPlus's IP reassembly test) is checked by
+# tests/e2e/defrag.sh: its reassembled frame's TCP payload is the client's stream.
 source "$(dirname "$0")/lib/common.sh"
 P=$CORPORA/pcapplusplus
 

@@ -394,6 +394,7 @@ static void test_zero_copy_same_events(void **state)
         ZT "reassembly.pcap",
         SV "eve-payload-04-partial-overlap/tcp-overlap2.pcap", /* overlaps */
         MBX_SOURCE_DIR "/tests/data/reuse_lossy.pcap",
+        MBX_SOURCE_DIR "/tests/data/defrag_v6.pcap", /* a segment rebuilt from fragments */
     };
     for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
         struct zc_log a = zc_run(caps[i], false), b = zc_run(caps[i], true);
