@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +52,16 @@ static const char app_usage[] =
     "  -o FILE            events to FILE (default: standard output)\n"
     "  --set M.K=VALUE    set config K of module M (typed, e.g. portscan.window=30s)\n"
     "  --max-flows N      flow table bound (default 1000000)\n"
+    "  --policy first|last  overlapping TCP or IP fragment bytes: the first copy wins\n"
+    "                     (default: BSD, Suricata's default) or the last (Linux, Windows)\n"
+    "  --depth BYTES      reassemble at most BYTES per direction (default: all; the\n"
+    "                     rest is counted as depth bytes)\n"
+    "  --stream-memory BYTES  bound on all stream buffers (default 1g)\n"
+    "  --timeout KIND=DURATION  idle timeout of syn (30s), est (1h), closing (30s),\n"
+    "                     udp (2m) flows, linger after a TCP close (5s), frag (60s:\n"
+    "                     an incomplete IP datagram); repeatable\n"
+    "  --no-defrag        do not reassemble IP fragments (counted as decode errors)\n"
+    "  --defrag-memory BYTES  bound on fragments held for reassembly (default 32m)\n"
     "  --workers N        N threads, each an engine with its share of the flows\n"
     "                     (1..64, default 1; capture files only: each worker reads\n"
     "                     every file and keeps the flows its address hash picks)\n"
@@ -108,6 +119,29 @@ static bool parse_u64(const char *s, uint64_t *out)
     if (errno || *end)
         return false;
     *out = v;
+    return true;
+}
+
+/* 4096, 64k, 16m, 1g (binary multiples). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    int shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if ((shift && end[1]) || (!shift && *end) || v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
     return true;
 }
 
@@ -596,6 +630,46 @@ static int app_run(const struct mbx_program *p, int n, const struct mbx_config *
     return status;
 }
 
+/* Whether a is the option name, as "NAME VALUE" or "NAME=VALUE"; *v is then the
+ * value (NULL when missing). */
+static bool app_opt(const char *a, const char *name, int argc, char **argv, int *i, const char **v)
+{
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0 || (a[n] != 0 && a[n] != '='))
+        return false;
+    *v = a[n] == '=' ? a + n + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    return true;
+}
+
+/* --timeout KIND=DURATION into cfg; 0 or an error status. */
+static int app_timeout(struct mbx_config *cfg, const char *v)
+{
+    static const struct {
+        const char *kind;
+        size_t off;
+    } kinds[] = {
+        {"syn", offsetof(struct mbx_config, timeout_syn)},
+        {"est", offsetof(struct mbx_config, timeout_est)},
+        {"closing", offsetof(struct mbx_config, timeout_closing)},
+        {"udp", offsetof(struct mbx_config, timeout_udp)},
+        {"linger", offsetof(struct mbx_config, linger)},
+        {"frag", offsetof(struct mbx_config, defrag_timeout)},
+    };
+    const char *eq = v ? strchr(v, '=') : NULL;
+    uint64_t d;
+    if (eq == NULL || !parse_duration(eq + 1, &d) || d == 0)
+        return app_bad("--timeout needs KIND=DURATION (KIND: syn, est, closing, udp, linger, "
+                       "frag; DURATION above 0, e.g. 30s), got '%s'",
+                       v ? v : "");
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        if (strlen(kinds[k].kind) == (size_t)(eq - v) && strncmp(v, kinds[k].kind, eq - v) == 0) {
+            memcpy((char *)cfg + kinds[k].off, &d, sizeof(mbx_time));
+            return 0;
+        }
+    return app_bad("--timeout: no kind '%.*s' (syn, est, closing, udp, linger, frag)",
+                   (int)(eq - v), v);
+}
+
 int mbx_main(int argc, char **argv, const struct mbx_program *p)
 {
     if (argc > 0 && argv[0]) {
@@ -611,6 +685,9 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
     uint16_t ports[APP_MAX_PORTS];
     int nports = 0;
     uint64_t max_flows = 0, workers = 1;
+    struct mbx_config cfg; /* the engine options below, then the input's clock */
+    mbx_config_default(&cfg);
+    const char *v;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -632,22 +709,44 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
             if (!more)
                 return app_bad("-o needs a file name");
             outpath = argv[++i];
-        } else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
-            const char *v = a[5] == '=' ? a + 6 : (more ? argv[++i] : NULL);
+        } else if (app_opt(a, "--set", argc, argv, &i, &v)) {
             if (v == NULL)
                 return app_bad("--set needs MODULE.KEY=VALUE");
             int rc = apply_set(p, v);
             if (rc)
                 return rc;
-        } else if (strcmp(a, "--max-flows") == 0 || strncmp(a, "--max-flows=", 12) == 0) {
-            const char *v = a[11] == '=' ? a + 12 : (more ? argv[++i] : NULL);
+        } else if (app_opt(a, "--max-flows", argc, argv, &i, &v)) {
             if (v == NULL || !parse_u64(v, &max_flows) || max_flows == 0 || max_flows > UINT32_MAX)
                 return app_bad("--max-flows needs a number from 1 to %" PRIu32 ", got '%s'",
                                UINT32_MAX, v ? v : "");
-        } else if (strcmp(a, "--workers") == 0 || strncmp(a, "--workers=", 10) == 0) {
-            const char *v = a[9] == '=' ? a + 10 : (more ? argv[++i] : NULL);
+        } else if (app_opt(a, "--workers", argc, argv, &i, &v)) {
             if (v == NULL || !parse_u64(v, &workers) || workers == 0 || workers > MBX_MAX_WORKERS)
                 return app_bad("--workers needs a number from 1 to %d, got '%s'", MBX_MAX_WORKERS,
+                               v ? v : "");
+        } else if (app_opt(a, "--policy", argc, argv, &i, &v)) {
+            if (v != NULL && strcmp(v, "first") == 0)
+                cfg.policy = MBX_POLICY_FIRST;
+            else if (v != NULL && strcmp(v, "last") == 0)
+                cfg.policy = MBX_POLICY_LAST;
+            else
+                return app_bad("--policy needs first or last, got '%s'", v ? v : "");
+        } else if (app_opt(a, "--depth", argc, argv, &i, &v)) {
+            if (v == NULL || !parse_size(v, &cfg.stream_depth) || cfg.stream_depth == 0)
+                return app_bad("--depth needs a size above 0 (e.g. 4096, 1m), got '%s'",
+                               v ? v : "");
+        } else if (app_opt(a, "--stream-memory", argc, argv, &i, &v)) {
+            if (v == NULL || !parse_size(v, &cfg.stream_mem) || cfg.stream_mem == 0)
+                return app_bad("--stream-memory needs a size above 0 (e.g. 256m, 2g), got '%s'",
+                               v ? v : "");
+        } else if (app_opt(a, "--timeout", argc, argv, &i, &v)) {
+            int rc = app_timeout(&cfg, v);
+            if (rc)
+                return rc;
+        } else if (strcmp(a, "--no-defrag") == 0) {
+            cfg.defrag = false;
+        } else if (app_opt(a, "--defrag-memory", argc, argv, &i, &v)) {
+            if (v == NULL || !parse_size(v, &cfg.defrag_mem) || cfg.defrag_mem == 0)
+                return app_bad("--defrag-memory needs a size above 0 (e.g. 64m), got '%s'",
                                v ? v : "");
         } else if (strcmp(a, "--stats") == 0) {
             stats = true;
@@ -664,12 +763,12 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
             for (i++; i < argc; i++) {
                 const char *b = argv[i];
                 if (strcmp(b, "--port") == 0 && i + 1 < argc) {
-                    uint64_t v;
-                    if (!parse_u64(argv[i + 1], &v) || v > 65535)
+                    uint64_t id;
+                    if (!parse_u64(argv[i + 1], &id) || id > 65535)
                         return app_bad("--port needs a port id, got '%s'", argv[i + 1]);
                     if (nports == APP_MAX_PORTS)
                         return app_bad("too many --port options");
-                    ports[nports++] = (uint16_t)v;
+                    ports[nports++] = (uint16_t)id;
                     i++;
                 } else if (strcmp(b, "--inline") == 0 && i + 1 < argc) {
                     uint64_t x, y;
@@ -757,8 +856,6 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
             mbx_source_close(srcs[k]);
         return 2;
     }
-    struct mbx_config cfg;
-    mbx_config_default(&cfg);
     cfg.max_flows = (uint32_t)max_flows;
     /* packet time when reading captures: files, or a DPDK net_pcap port reading one
      * (its mbufs carry the capture's timestamps); the wall clock on live ports */

@@ -35,6 +35,15 @@ expect 2 "no module 'nomod'"                "$TMP/ps" -r "$CAP" --set nomod.x=1
 expect 2 "MODULE.KEY=VALUE"                 "$TMP/ps" -r "$CAP" --set threshold
 expect 2 "max-flows needs a number"         "$TMP/ps" -r "$CAP" --max-flows 0
 expect 2 "one kind of input"                "$TMP/ps" -r "$CAP" -i lo
+expect 2 "--policy needs first or last, got 'mid'" "$TMP/ps" -r "$CAP" --policy mid
+expect 2 "--policy needs first or last"     "$TMP/ps" -r "$CAP" --policy
+expect 2 "--depth needs a size above 0"     "$TMP/ps" -r "$CAP" --depth 0
+expect 2 "--depth needs a size above 0.*got '1x'" "$TMP/ps" -r "$CAP" --depth 1x
+expect 2 "--stream-memory needs a size"     "$TMP/ps" -r "$CAP" --stream-memory=-1
+expect 2 "--timeout needs KIND=DURATION"    "$TMP/ps" -r "$CAP" --timeout est
+expect 2 "--timeout needs KIND=DURATION"    "$TMP/ps" -r "$CAP" --timeout est=0
+expect 2 "--timeout: no kind 'idle'"        "$TMP/ps" -r "$CAP" --timeout idle=5s
+expect 2 "--defrag-memory needs a size"     "$TMP/ps" -r "$CAP" --defrag-memory 99999999999999999999g
 expect 2 "/nonexistent/dir/x"               "$TMP/ps" -r "$CAP" -o /nonexistent/dir/x
 "$TMP/ps" --help > "$TMP/help" && grep -q "portscan.threshold: int" "$TMP/help" &&
     grep -q "portscan.window: duration" "$TMP/help" && pass "--help lists the configs" || fail "--help"
