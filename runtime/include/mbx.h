@@ -332,6 +332,48 @@ void mbx_engine_finish(mbx_engine *e);
  * errno (after processing everything read before the error). */
 int mbx_engine_run(mbx_engine *e, struct mbx_source *src);
 mbx_time mbx_engine_now(const mbx_engine *e); /* packet time (or wall clock) */
+/* Move the engine's clock to ts without a packet (the wall clock with
+ * config.live_clock): what a frame of another worker does (timers due and idle
+ * timeouts up to ts run); an earlier ts does nothing.  The dispatcher's time
+ * marks (below) use it. */
+void mbx_engine_advance(mbx_engine *e, mbx_time ts);
+
+/* Dispatcher: for an input the workers cannot each read themselves (stdin or
+ * a pipe, a live interface, a DPDK port), one thread reads it and hands each
+ * frame to the worker mbx_worker_of() picks, copied into that worker's
+ * single-producer single-consumer ring; each worker thread runs
+ * mbx_dispatch_work() with its engine (config.worker/nworkers set as above).
+ * The timestamp of every frame that goes to another worker follows to each
+ * worker as a time mark, in order, so every engine's clock moves through the
+ * same times as when each reads the whole capture: the same events as one
+ * worker.  A full ring makes the dispatcher wait when lossless (captures,
+ * DPDK replaying a file) or drop the frame and count it (live ports; its
+ * time still passes).  On a live source that is idle every worker gets an
+ * idle mark every 10 ms: its wall clock runs and its output is flushed.
+ * Frames are only read (monitor mode): verdicts do not come back. */
+struct mbx_dispatch;
+/* nworkers rings of ring_bytes (a power of two; 0: 4 MiB) each; NULL with
+ * errno on a bad count or no memory. */
+struct mbx_dispatch *mbx_dispatch_new(unsigned nworkers, uint64_t ring_bytes, bool lossless);
+void mbx_dispatch_free(struct mbx_dispatch *d); /* after every worker returned */
+/* The dispatcher thread: read src until its end (or *stop, checked between
+ * bursts; a flag a signal handler sets: on Linux a sig_atomic_t is an int),
+ * handing out every frame; frames are handed back to src at once.
+ * Returns 0 or the source's negative errno.  May be called for several
+ * sources in a row, then mbx_dispatch_end(). */
+int mbx_dispatch_run(struct mbx_dispatch *d, struct mbx_source *src,
+                     const volatile int *stop);
+/* End of input: every worker's mbx_dispatch_work() returns after its last
+ * frame (the caller then runs mbx_engine_finish()). */
+void mbx_dispatch_end(struct mbx_dispatch *d);
+/* A worker thread: feed e the frames and time marks of ring worker until the
+ * end; returns the frames it was given. */
+uint64_t mbx_dispatch_work(struct mbx_dispatch *d, unsigned worker, mbx_engine *e);
+/* A worker that will not call (or has stopped calling) mbx_dispatch_work():
+ * its frames are discarded from now on, so the dispatcher never waits on it. */
+void mbx_dispatch_leave(struct mbx_dispatch *d, unsigned worker);
+/* Frames dropped: a live source's ring full (statistics: dispatch_dropped). */
+uint64_t mbx_dispatch_dropped(const struct mbx_dispatch *d);
 
 /* ---------------------------------------------------------------- 5 flows */
 
@@ -620,7 +662,8 @@ void mbx_out_end(struct mbx_out *o); /* closes the record, writes the line */
     X(frag_drop_trunc, "fragments dropped: cut by the snap length")            \
     X(frag_drop_too_many, "fragments dropped: too many in one datagram")       \
     X(frag_drop_past_end, "fragments dropped: past the datagram's end")        \
-    X(frag_drop_mem, "fragments dropped: no memory left for them")
+    X(frag_drop_mem, "fragments dropped: no memory left for them")           \
+    X(dispatch_dropped, "frames dropped by the dispatcher: worker ring full")
 
 struct mbx_stats {
 #define MBX_X_(name, text) uint64_t name;

@@ -13,7 +13,10 @@
  * threads, one engine each (mbx.h section 4, "Workers"): every worker opens
  * the capture files itself and processes its share of them, with its own copy
  * of the program's variables (mbx_program.worker_vars) and its own output
- * buffer into the one output; the statistics printed are the sums.  It also
+ * buffer into the one output; the statistics printed are the sums.  Inputs
+ * workers cannot each read (stdin, pipes, -i, --dpdk) are read by this thread,
+ * the dispatcher (dispatch_workers.c), which hands each worker its frames
+ * while every worker runs in a thread of its own.  It also
  * holds the few helpers generated code
  * calls that are too big to be inline in mbx.h (string scratch space, stream
  * views, JSON output of durations and sides, sha256_hex).
@@ -63,8 +66,10 @@ static const char app_usage[] =
     "  --no-defrag        do not reassemble IP fragments (counted as decode errors)\n"
     "  --defrag-memory BYTES  bound on fragments held for reassembly (default 32m)\n"
     "  --workers N        N threads, each an engine with its share of the flows\n"
-    "                     (1..64, default 1; capture files only: each worker reads\n"
-    "                     every file and keeps the flows its address hash picks)\n"
+    "                     (1..64, default 1): on capture files each worker reads\n"
+    "                     every file and keeps the flows its address hash picks;\n"
+    "                     stdin, pipes, -i and --dpdk (not --inline) go through a\n"
+    "                     dispatcher thread that hands each worker its frames\n"
     "  --stats            print run statistics on stderr at the end\n"
     "  --help             this text, and the configs this program has\n"
     "exit status: 0 done, 1 runtime error, 2 bad arguments or unreadable input\n";
@@ -459,13 +464,14 @@ struct app_worker {
     struct mbx_source **srcs; /* nsrcs: opened by main (worker 0) or the worker */
     const char *const *files; /* the capture files (workers > 0 open them) */
     int nsrcs;
-    const char *what;     /* the live source's name (no files) */
-    struct mbx_out *out;  /* the output, or this worker's writer into it */
-    bool progress;        /* a progress line on stderr */
-    int status;           /* 0, 1 runtime error, 2 unreadable input */
-    bool ran;             /* registered and run: stats below are valid */
-    struct mbx_stats st;  /* at the end */
-    uint64_t (*tstat)[3]; /* per table: entries, evicted, writes lost */
+    const char *what;          /* the live source's name (no files) */
+    struct mbx_dispatch *disp; /* frames come from the dispatcher (then nsrcs is 0) */
+    struct mbx_out *out;       /* the output, or this worker's writer into it */
+    bool progress;             /* a progress line on stderr */
+    int status;                /* 0, 1 runtime error, 2 unreadable input */
+    bool ran;                  /* registered and run: stats below are valid */
+    struct mbx_stats st;       /* at the end */
+    uint64_t (*tstat)[3];      /* per table: entries, evicted, writes lost */
 };
 
 static void *app_worker_run(void *arg)
@@ -483,8 +489,11 @@ static void *app_worker_run(void *arg)
             w->status = 2;
         }
     }
-    if (w->status)
+    if (w->status) {
+        if (w->disp)
+            mbx_dispatch_leave(w->disp, w->cfg.worker);
         return NULL;
+    }
     mbx_engine *e = mbx_engine_new(&w->cfg);
     bool attached[64] = {false};
     struct app a = {.p = p, .e = e, .attached = attached};
@@ -499,7 +508,11 @@ static void *app_worker_run(void *arg)
         if (p->nexterns > 64 || app_register(&a) != 0)
             w->status = 1;
     }
+    if (w->status != 0 && w->disp)
+        mbx_dispatch_leave(w->disp, w->cfg.worker); /* the dispatcher must not wait on us */
     if (w->status == 0) {
+        if (w->disp) /* until the dispatcher's end: its source, errors and stop are its own */
+            mbx_dispatch_work(w->disp, w->cfg.worker, e);
         for (int i = 0; i < w->nsrcs && w->status == 0 && !app_stop; i++) {
             const char *what = w->files ? w->files[i] : w->what;
             int rc = app_feed(e, w->srcs[i], what, w->files == NULL, w->progress);
@@ -540,7 +553,7 @@ static void *app_worker_run(void *arg)
 /* Runs n workers (n - 1 threads and this one) and prints the statistics summed. */
 static int app_run(const struct mbx_program *p, int n, const struct mbx_config *cfg,
                    struct mbx_source **srcs, int nsrcs, const char *const *files, const char *what,
-                   struct mbx_out *out, bool stats)
+                   struct mbx_out *out, bool stats, struct mbx_dispatch *disp)
 {
     struct app_worker *w = calloc((size_t)n, sizeof(*w));
     pthread_t *tid = calloc((size_t)n, sizeof(*tid));
@@ -555,11 +568,12 @@ static int app_run(const struct mbx_program *p, int n, const struct mbx_config *
         w[k].cfg = *cfg;
         w[k].cfg.worker = (uint16_t)k;
         w[k].cfg.nworkers = (uint16_t)n;
-        w[k].files = files;
-        w[k].nsrcs = nsrcs;
+        w[k].files = disp ? NULL : files;
+        w[k].nsrcs = disp ? 0 : nsrcs;
+        w[k].disp = disp;
         w[k].what = what;
         w[k].progress = n == 1 && isatty(2) != 0;
-        w[k].srcs = k == 0 ? srcs : calloc((size_t)nsrcs, sizeof(*w[k].srcs));
+        w[k].srcs = k == 0 ? srcs : calloc((size_t)nsrcs + 1, sizeof(*w[k].srcs));
         w[k].out = n == 1 ? out : mbx_out_worker(out);
         w[k].tstat = calloc((size_t)p->ntables + 1, sizeof(*w[k].tstat));
         if (w[k].srcs == NULL || w[k].out == NULL || w[k].tstat == NULL) {
@@ -570,22 +584,38 @@ static int app_run(const struct mbx_program *p, int n, const struct mbx_config *
     if (status == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        for (int k = 1; k < n; k++) {
+        /* with a dispatcher every worker is a thread: this one reads the input */
+        for (int k = disp ? 0 : 1; k < n; k++) {
             int rc = pthread_create(&tid[k], NULL, app_worker_run, &w[k]);
             if (rc != 0) {
                 fprintf(stderr, "%s: cannot start worker %d: %s\n", app_prog, k, strerror(rc));
                 w[k].status = 1;
+                if (disp)
+                    mbx_dispatch_leave(disp, (unsigned)k);
                 continue;
             }
             started[k] = true;
         }
-        app_worker_run(&w[0]);
-        for (int k = 1; k < n; k++)
+        if (disp) {
+            for (int i = 0; i < nsrcs && !app_stop; i++) {
+                int rc = mbx_dispatch_run(disp, srcs[i], &app_stop);
+                if (rc < 0) {
+                    const char *why = mbx_source_error(srcs[i]);
+                    fprintf(stderr, "%s: %s\n", app_prog, why && *why ? why : strerror(-rc));
+                    status = 2;
+                    break;
+                }
+            }
+            mbx_dispatch_end(disp);
+        } else {
+            app_worker_run(&w[0]);
+        }
+        for (int k = disp ? 0 : 1; k < n; k++)
             if (started[k])
                 pthread_join(tid[k], NULL);
         /* the worst status: a runtime error (1) before unreadable input (2) */
         for (int k = 0; k < n; k++)
-            if (w[k].status == 1 || (w[k].status == 2 && status == 0))
+            if (w[k].status == 1 || (w[k].status == 2 && status != 1))
                 status = w[k].status;
         for (int k = 0; k < n; k++)
             if (w[k].out != out)
@@ -599,6 +629,8 @@ static int app_run(const struct mbx_program *p, int n, const struct mbx_config *
             memset(&st, 0, sizeof(st));
             for (int k = 0; k < n; k++)
                 mbx_stats_add(&st, &w[k].st);
+            if (disp)
+                st.dispatch_dropped += mbx_dispatch_dropped(disp);
             mbx_stats_print(&st, stderr);
             for (int i = 0; i < p->ntables; i++) {
                 uint64_t t[3] = {0, 0, 0};
@@ -808,15 +840,17 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
         return app_bad("no input: give -r FILE, -i IFACE or --dpdk ...");
     if (kinds > 1)
         return app_bad("give one kind of input: -r files, -i or --dpdk");
-    /* Workers each read the capture files themselves: no stdin, pipes, live ports
-     * (a dispatcher thread feeding them is not there yet). */
-    if (workers > 1 && nfiles == 0)
-        return app_bad("--workers needs capture files (-r FILE); -i and --dpdk run one worker");
+    /* Workers each read capture files themselves (no copies); stdin, pipes, live
+     * interfaces and DPDK ports go through a dispatcher thread (mbx.h section 4). */
+    bool dispatch = workers > 1 && nfiles == 0;
     for (int i = 0; workers > 1 && i < nfiles; i++) {
         struct stat sb;
         if (strcmp(files[i], "-") == 0 || (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode)))
-            return app_bad("--workers needs capture files: '%s' is not a regular file", files[i]);
+            dispatch = true;
     }
+    if (workers > 1 && inline_mode)
+        return app_bad("--inline runs one worker (verdicts would have to come back from the "
+                       "workers): drop --workers");
 
     /* open every input first: a bad capture is an error before any event */
     struct mbx_source *srcs[APP_MAX_SOURCES];
@@ -864,8 +898,22 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
         offline_dpdk |= strstr(eal_argv[i], "rx_pcap=") != NULL;
     cfg.live_clock = nfiles == 0 && !offline_dpdk;
     const char *what = iface ? iface : "dpdk";
+    /* captures (stdin, pipes, a DPDK port replaying a file) lose nothing: the
+     * dispatcher waits for a full ring; a live one drops and counts */
+    struct mbx_dispatch *disp = NULL;
+    if (dispatch) {
+        disp = mbx_dispatch_new((unsigned)workers, 0, !cfg.live_clock);
+        if (disp == NULL) {
+            fprintf(stderr, "%s: out of memory\n", app_prog);
+            for (int k = 0; k < nsrcs; k++)
+                mbx_source_close(srcs[k]);
+            mbx_out_close(out);
+            return 1;
+        }
+    }
     int status =
-        app_run(p, (int)workers, &cfg, srcs, nsrcs, nfiles ? files : NULL, what, out, stats);
+        app_run(p, (int)workers, &cfg, srcs, nsrcs, nfiles ? files : NULL, what, out, stats, disp);
+    mbx_dispatch_free(disp);
     for (int k = 0; k < nsrcs; k++)
         mbx_source_close(srcs[k]);
     mbx_out_close(out);

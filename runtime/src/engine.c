@@ -330,6 +330,12 @@ int mbx_engine_run(mbx_engine *e, struct mbx_source *src)
     return rc;
 }
 
+void mbx_engine_advance(mbx_engine *e, mbx_time ts)
+{
+    if (!e->finished)
+        engine_clock(e, ts);
+}
+
 mbx_time mbx_engine_now(const mbx_engine *e)
 {
     return e->cfg.live_clock ? wall_now() : e->now;
