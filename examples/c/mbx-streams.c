@@ -38,6 +38,9 @@
  * DIR/flows.jsonl in worker order (worker 0's records first, each worker's in
  * the order above) and removed.  Flow ids differ from a single worker's (ids
  * of worker k of N are k + 1 + jN); statistics and --count totals are sums.
+ * Standard input, a pipe or a DPDK port cannot be read by every worker: then
+ * the main thread reads it and hands each worker its frames (libmbx's
+ * dispatcher, mbx.h section 4), with the same results.
  *
  * Exit status: 0; 2 for bad arguments or a capture that cannot be read (a
  * truncated capture: everything before the cut is written first); 1 when the
@@ -84,7 +87,8 @@ static const char ms_usage[] =
     "  -s, --stats            print run statistics on stderr at the end (and, with -d,\n"
     "                         as an EVE stats record in DIR/stats.json)\n"
     "  -w, --workers N        N threads (1..64), each with the connections its address\n"
-    "                         hash picks (capture files only; default 1)\n"
+    "                         hash picks (default 1; stdin, pipes and --dpdk through\n"
+    "                         a dispatcher thread)\n"
     "      --no-defrag        do not reassemble IP fragments (they are counted as\n"
     "                         decode errors, reason FRAGMENT)\n"
     "  -h, --help             this text\n"
@@ -551,10 +555,11 @@ struct ms_job {
     struct mbx_config cfg;
     const char *dir; /* -d, NULL with --count */
     bool count_only;
-    const char *capture;    /* workers > 0 open it themselves */
-    struct mbx_source *src; /* worker 0's: opened by main; closed by main at the end */
-    int status;             /* 0, or 1 (engine, output) */
-    int rc;                 /* the source's result */
+    const char *capture;       /* workers > 0 open it themselves */
+    struct mbx_source *src;    /* worker 0's: opened by main; closed by main at the end */
+    struct mbx_dispatch *disp; /* frames from the dispatcher instead (src, capture unused) */
+    int status;                /* 0, or 1 (engine, output) */
+    int rc;                    /* the source's result */
     bool write_failed;
     struct mbx_stats st;
     mbx_time now; /* the engine's clock at the end */
@@ -569,9 +574,20 @@ static void ms_part_path(char *buf, size_t len, const char *dir, int index, int 
         snprintf(buf, len, "%s/flows.jsonl", dir);
 }
 
+static void ms_work(struct ms_job *j);
+
+/* A worker thread; one that fails before reading leaves the dispatcher. */
 static void *ms_worker(void *arg)
 {
     struct ms_job *j = arg;
+    ms_work(j);
+    if (j->disp != NULL && j->status != 0)
+        mbx_dispatch_leave(j->disp, (unsigned)j->index);
+    return NULL;
+}
+
+static void ms_work(struct ms_job *j)
+{
     memset(&ms, 0, sizeof(ms));
     ms.dir = j->dir;
     ms.count_only = j->count_only;
@@ -583,16 +599,16 @@ static void *ms_worker(void *arg)
         if (ms.out == NULL) {
             fprintf(stderr, "mbx-streams: %s\n", err);
             j->status = 1;
-            return NULL;
+            return;
         }
     }
-    if (j->src == NULL)
+    if (j->src == NULL && j->disp == NULL)
         j->src = mbx_source_open_file(j->capture, err, sizeof(err));
-    if (j->src == NULL) {
+    if (j->src == NULL && j->disp == NULL) {
         fprintf(stderr, "mbx-streams: worker %d: %s\n", j->index, err);
         mbx_out_close(ms.out);
         j->status = 2;
-        return NULL;
+        return;
     }
     /* Ended flows wait in the engine's closing class: past its timeout they are gone. */
     ms.linger = (j->cfg.timeout_closing ? j->cfg.timeout_closing : 30000000000ull) + 1000000000ull;
@@ -601,7 +617,7 @@ static void *ms_worker(void *arg)
         fprintf(stderr, "mbx-streams: cannot create the engine (out of memory?)\n");
         mbx_out_close(ms.out);
         j->status = 1;
-        return NULL;
+        return;
     }
     ms.ext = mbx_flow_ext_register(e, sizeof(struct ms_flow));
     const unsigned rd = MBX_SUB_READ_CLIENT | MBX_SUB_READ_SERVER;
@@ -616,10 +632,15 @@ static void *ms_worker(void *arg)
         mbx_engine_free(e);
         mbx_out_close(ms.out);
         j->status = 1;
-        return NULL;
+        return;
     }
 
-    j->rc = ms_run(e, j->src);
+    if (j->disp != NULL) { /* until the dispatcher's end; it reads (and stops) the source */
+        mbx_dispatch_work(j->disp, (unsigned)j->index, e);
+        mbx_engine_finish(e);
+    } else {
+        j->rc = ms_run(e, j->src);
+    }
     ms_flush(true, 0);
     mbx_engine_stats(e, &j->st);
     j->now = mbx_engine_now(e);
@@ -639,7 +660,6 @@ static void *ms_worker(void *arg)
         free(ms.recs[i]);
     free(ms.recs);
     j->write_failed = ms.write_failed;
-    return NULL;
 }
 
 /* The workers' record files into DIR/flows.jsonl, in worker order; false: an error. */
@@ -771,11 +791,11 @@ int main(int argc, char **argv)
         return ms_bad_usage("no output: give -d DIR or --count");
     if (count_only)
         dir = NULL;
-    /* every worker reads the capture itself: a file, not a port, pipe or stdin */
+    /* every worker reads a capture file itself; a port, pipe or stdin goes through
+     * the dispatcher */
     struct stat sb;
-    if (workers > 1 && (eal_argv != NULL || strcmp(capture, "-") == 0 ||
-                        (stat(capture, &sb) == 0 && !S_ISREG(sb.st_mode))))
-        return ms_bad_usage("--workers needs a capture file (not --dpdk, a pipe or stdin)");
+    bool dispatch = workers > 1 && (eal_argv != NULL || strcmp(capture, "-") == 0 ||
+                                    (stat(capture, &sb) == 0 && !S_ISREG(sb.st_mode)));
 
     if (dir != NULL && mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "mbx-streams: %s: %s\n", dir, strerror(errno));
@@ -808,7 +828,12 @@ int main(int argc, char **argv)
     int n = (int)workers;
     struct ms_job *jobs = calloc((size_t)n, sizeof(*jobs));
     pthread_t *tid = calloc((size_t)n, sizeof(*tid));
-    if (jobs == NULL || tid == NULL) {
+    /* lossless: a DPDK port that is not replaying a capture may drop (counted) */
+    bool live = eal_argv != NULL;
+    for (int i = 0; eal_argv != NULL && i < eal_argc; i++)
+        live &= strstr(eal_argv[i], "rx_pcap=") == NULL;
+    struct mbx_dispatch *disp = dispatch ? mbx_dispatch_new((unsigned)n, 0, !live) : NULL;
+    if (jobs == NULL || tid == NULL || (dispatch && disp == NULL)) {
         fprintf(stderr, "mbx-streams: out of memory\n");
         return 1;
     }
@@ -821,21 +846,30 @@ int main(int argc, char **argv)
         jobs[k].dir = dir;
         jobs[k].count_only = count_only;
         jobs[k].capture = capture;
+        jobs[k].disp = disp;
     }
-    jobs[0].src = src;
+    if (disp == NULL)
+        jobs[0].src = src;
     signal(SIGINT, ms_on_signal);
     signal(SIGTERM, ms_on_signal);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int k = 1; k < n; k++) {
+    for (int k = disp ? 0 : 1; k < n; k++) {
         int rc = pthread_create(&tid[k], NULL, ms_worker, &jobs[k]);
         if (rc != 0) {
             fprintf(stderr, "mbx-streams: cannot start worker %d: %s\n", k, strerror(rc));
             jobs[k].status = -1; /* not started */
+            if (disp)
+                mbx_dispatch_leave(disp, (unsigned)k);
         }
     }
-    ms_worker(&jobs[0]);
-    for (int k = 1; k < n; k++)
+    if (disp) { /* this thread reads the source */
+        jobs[0].rc = mbx_dispatch_run(disp, src, &ms_stop);
+        mbx_dispatch_end(disp);
+    } else {
+        ms_worker(&jobs[0]);
+    }
+    for (int k = disp ? 0 : 1; k < n; k++)
         if (jobs[k].status != -1)
             pthread_join(tid[k], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -884,6 +918,8 @@ int main(int argc, char **argv)
                secs > 0 ? (double)st.packets / secs : 0,
                secs > 0 ? (double)st.bytes * 8 / secs / 1e9 : 0);
     }
+    if (disp)
+        st.dispatch_dropped += mbx_dispatch_dropped(disp);
     if (stats)
         mbx_stats_print(&st, stderr);
     if (stats && dir != NULL) { /* the same as an EVE stats record */
@@ -901,6 +937,10 @@ int main(int argc, char **argv)
     /* Sources close last: a mapped capture's frames stay referenced until then. */
     for (int k = 0; k < n; k++)
         mbx_source_close(jobs[k].src);
+    if (disp) {
+        mbx_source_close(src);
+        mbx_dispatch_free(disp);
+    }
     free(jobs);
     free(tid);
     if (status)
