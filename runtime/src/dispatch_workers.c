@@ -277,17 +277,22 @@ static void *put(struct mbx_dispatch *d, unsigned k, uint32_t type, uint32_t len
     }
 }
 
-/* The marks waiting for worker k into its ring (they are never dropped:
- * a lost mark would change when its timers fire). */
-static void flush_marks(struct mbx_dispatch *d, unsigned k)
+/* The marks waiting for worker k into its ring.  Lossless, they wait for
+ * room (a lost mark would change when timers fire); lossy (live: the engines
+ * run on the wall clock) they stay waiting when the ring is full.  False:
+ * some are still waiting. */
+static bool flush_marks(struct mbx_dispatch *d, unsigned k)
 {
     struct dworker *w = &d->w[k];
     if (w->nmarks == 0)
-        return;
-    void *p = put(d, k, REC_MARKS, w->nmarks * (uint32_t)sizeof(mbx_time), true);
+        return true;
+    void *p = put(d, k, REC_MARKS, w->nmarks * (uint32_t)sizeof(mbx_time), d->lossless);
+    if (p == NULL && !atomic_load_explicit(&w->gone, memory_order_relaxed))
+        return false;
     if (p != NULL)
         memcpy(p, w->marks, w->nmarks * sizeof(mbx_time));
     w->nmarks = 0;
+    return true;
 }
 
 static void add_mark(struct mbx_dispatch *d, unsigned k, mbx_time ts)
@@ -297,8 +302,10 @@ static void add_mark(struct mbx_dispatch *d, unsigned k, mbx_time ts)
         return;
     w->seen = true;
     w->last = ts;
-    if (w->nmarks == MARKS)
-        flush_marks(d, k);
+    if (w->nmarks == MARKS && !flush_marks(d, k)) {
+        w->marks[MARKS - 1] = ts; /* lossy and full: the latest time is what counts */
+        return;
+    }
     w->marks[w->nmarks++] = ts;
 }
 
@@ -322,8 +329,9 @@ static void send_frame(struct mbx_dispatch *d, const struct mbx_frame *f)
         if (j != k)
             add_mark(d, j, f->ts);
     struct dworker *w = &d->w[k];
-    flush_marks(d, k);
-    struct frame_rec *r = put(d, k, REC_FRAME, (uint32_t)sizeof(*r) + f->caplen, d->lossless);
+    struct frame_rec *r = NULL;
+    if (flush_marks(d, k)) /* the times before it first */
+        r = put(d, k, REC_FRAME, (uint32_t)sizeof(*r) + f->caplen, d->lossless);
     if (r == NULL) {
         if (!atomic_load_explicit(&w->gone, memory_order_relaxed))
             d->dropped++;
