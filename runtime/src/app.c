@@ -51,6 +51,8 @@ static const char app_usage[] =
     "  --dpdk EAL... --   DPDK ports; EAL arguments up to '--', then:\n"
     "      --port N       a port to receive on (repeatable; default: every port)\n"
     "      --inline A:B   bump in the wire: forward between ports A and B, apply drops\n"
+    "                     (one worker)\n"
+    "      (also -o, --stats, --set and --workers)\n"
     "output and settings:\n"
     "  -o FILE            events to FILE (default: standard output)\n"
     "  --set M.K=VALUE    set config K of module M (typed, e.g. portscan.window=30s)\n"
@@ -823,6 +825,12 @@ int mbx_main(int argc, char **argv, const struct mbx_program *p)
                     outpath = argv[++i];
                 } else if (strcmp(b, "--stats") == 0) {
                     stats = true;
+                } else if (strcmp(b, "--workers") == 0 && i + 1 < argc) {
+                    if (!parse_u64(argv[i + 1], &workers) || workers == 0 ||
+                        workers > MBX_MAX_WORKERS)
+                        return app_bad("--workers needs a number from 1 to %d, got '%s'",
+                                       MBX_MAX_WORKERS, argv[i + 1]);
+                    i++;
                 } else if (strcmp(b, "--set") == 0 && i + 1 < argc) {
                     int rc = apply_set(p, argv[++i]);
                     if (rc)

@@ -256,15 +256,18 @@ static void *put(struct mbx_dispatch *d, unsigned k, uint32_t type, uint32_t len
 {
     struct dworker *w = &d->w[k];
     unsigned spins = 0;
+    /* the records before this one are whole: publish them now and then (this
+     * one is written by the caller after we return) */
+    if (w->unpublished >= PUBLISH_EVERY) {
+        ring_publish(w->ring);
+        w->unpublished = 0;
+    }
     for (;;) {
         if (atomic_load_explicit(&w->gone, memory_order_acquire))
             return NULL;
         void *p = ring_reserve(w->ring, type, len);
         if (p != NULL) {
-            if (++w->unpublished >= PUBLISH_EVERY) {
-                ring_publish(w->ring);
-                w->unpublished = 0;
-            }
+            w->unpublished++;
             return p;
         }
         if (len > ring_max_payload(w->ring))
