@@ -279,7 +279,8 @@ void mbx_config_default(struct mbx_config *c);
 
 /* Workers (shared-nothing, one engine per thread): config.nworkers engines
  * that are each given every frame of the same input (each reads the capture
- * itself) process only their share: a frame belongs to the worker picked by a
+ * itself; or, through the dispatcher below, only their own frames and the
+ * times of the others) process only their share: a frame belongs to the worker picked by a
  * symmetric hash of its two IP addresses (mbx_worker_of()), so both directions
  * of every flow of an address pair, and every fragment of a datagram, land on
  * one worker; frames that are not IP, or fail to decode before their
@@ -372,7 +373,8 @@ uint64_t mbx_dispatch_work(struct mbx_dispatch *d, unsigned worker, mbx_engine *
 /* A worker that will not call (or has stopped calling) mbx_dispatch_work():
  * its frames are discarded from now on, so the dispatcher never waits on it. */
 void mbx_dispatch_leave(struct mbx_dispatch *d, unsigned worker);
-/* Frames dropped: a live source's ring full (statistics: dispatch_dropped). */
+/* Frames dropped: a live source's ring full, or a frame over half a ring
+ * (statistics: dispatch_dropped). */
 uint64_t mbx_dispatch_dropped(const struct mbx_dispatch *d);
 
 /* ---------------------------------------------------------------- 5 flows */
