@@ -431,6 +431,8 @@ uint64_t mbx_dispatch_work(struct mbx_dispatch *d, unsigned worker, mbx_engine *
         if (type == REC_FRAME && len >= sizeof(struct frame_rec)) {
             struct frame_rec h;
             memcpy(&h, p, sizeof(h));
+            if (h.caplen > len - sizeof(h)) /* never: the dispatcher wrote it */
+                h.caplen = len - (uint32_t)sizeof(h);
             fr[nf] = (struct mbx_frame){.data = p + sizeof(h),
                                         .caplen = h.caplen,
                                         .wirelen = h.wirelen,
