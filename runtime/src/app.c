@@ -129,31 +129,13 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-/* 4096, 64k, 16m, 1g (binary multiples). */
-static bool parse_size(const char *s, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return false;
-    int shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if ((shift && end[1]) || (!shift && *end) || v > (UINT64_MAX >> shift))
-        return false;
-    *out = (uint64_t)v << shift;
-    return true;
-}
+/* A decimal number and one of the suffixes of units (its multiplier). */
+struct app_unit {
+    const char *suf;
+    uint64_t mul;
+};
 
-/* 500ms 10s 5m 1h 2us 7ns, or a plain number of seconds. */
-static bool parse_duration(const char *s, uint64_t *out)
+static bool parse_scaled(const char *s, const struct app_unit *units, size_t n, uint64_t *out)
 {
     if (*s < '0' || *s > '9')
         return false;
@@ -162,14 +144,7 @@ static bool parse_duration(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno)
         return false;
-    static const struct {
-        const char *suf;
-        uint64_t mul;
-    } units[] = {
-        {"", 1000000000ULL}, {"s", 1000000000ULL},  {"ms", 1000000ULL},      {"us", 1000ULL},
-        {"ns", 1ULL},        {"m", 60000000000ULL}, {"h", 3600000000000ULL},
-    };
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+    for (size_t i = 0; i < n; i++)
         if (strcmp(end, units[i].suf) == 0) {
             if (v > UINT64_MAX / units[i].mul)
                 return false;
@@ -177,6 +152,26 @@ static bool parse_duration(const char *s, uint64_t *out)
             return true;
         }
     return false;
+}
+
+/* 4096, 64k, 16m, 1g (binary multiples). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    static const struct app_unit units[] = {
+        {"", 1},           {"k", 1ULL << 10}, {"K", 1ULL << 10}, {"m", 1ULL << 20},
+        {"M", 1ULL << 20}, {"g", 1ULL << 30}, {"G", 1ULL << 30},
+    };
+    return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), out);
+}
+
+/* 500ms 10s 5m 1h 2us 7ns, or a plain number of seconds. */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+    static const struct app_unit units[] = {
+        {"", 1000000000ULL}, {"s", 1000000000ULL},  {"ms", 1000000ULL},      {"us", 1000ULL},
+        {"ns", 1ULL},        {"m", 60000000000ULL}, {"h", 3600000000000ULL},
+    };
+    return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), out);
 }
 
 static int apply_set(const struct mbx_program *p, const char *arg)
