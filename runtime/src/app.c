@@ -283,6 +283,7 @@ struct app {
     mbx_table ***tables; /* ntables */
     int **sub_ids;       /* nsubs */
     bool *attached;      /* externs attached (to detach) */
+    void **vars;         /* the array the four above point into (app_vars) */
 };
 
 /* The addresses of this thread's copies of p's variables. */
@@ -303,6 +304,7 @@ static int app_vars(struct app *a)
         for (int i = 0; i < p->nsubs; i++)
             v[2 + p->ntables + i] = p->subs[i].id;
     }
+    a->vars = v;
     a->ev_ids = v[0];
     a->flow_slot = v[1];
     a->tables = (mbx_table ***)(v + 2);
@@ -543,7 +545,7 @@ static void *app_worker_run(void *arg)
     }
     mbx_out_flush(w->out);
     mbx_engine_free(e);
-    free(a.tables ? (void *)(a.tables - 2) : NULL); /* the array app_vars made */
+    free(a.vars);
     return NULL;
 }
 

@@ -107,8 +107,8 @@ static inline uint32_t pcapf_u32(const uint8_t *p, bool swap)
  * engine's work on this one instead of stalling it.  Measured on a 1.3 M-packet
  * capture (bench/run.sh): 0.269 s -> 0.163 s for mbx-streams --count.  The
  * distance stays within the kernel's fault-around window: a prefetch of a line
- * whose page is not mapped yet is dropped by the CPU, and populating the page
- * tables ahead (MADV_POPULATE_READ) was measured slower. */
+ * whose page is not mapped yet is dropped by the CPU (and populating the page
+ * tables ahead is slower, see the top of this file). */
 #define PCAPF_BURST   4     /* records per call */
 #define PCAPF_PF_DIST 6144u /* bytes prefetched ahead of the reader */
 
